@@ -1,0 +1,12 @@
+"""`dup`: repeat the nearer frame, what a player does without interpolation. A baseline."""
+import torch
+
+from vnn_cli import FrameInterpolator, register_model
+from vnn_cli.model_api import as_time_tensor
+
+
+@register_model("dup")
+class Duplicate(FrameInterpolator):
+    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        t = as_time_tensor(t, frame0)
+        return torch.where(t < 0.5, frame0, frame1)

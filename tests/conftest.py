@@ -1,0 +1,98 @@
+"""Shared fixtures: real clips generated with the bundled ffmpeg, and the CLI run in-process."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vnn_cli.video.ffmpeg import ffmpeg_exe
+from vnn_cli.video.writer import VideoWriter
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_CLIP = REPO / "examples" / "coin.mp4"
+
+
+def moving_frames(n: int, width: int = 64, height: int = 48, speed: int = 2, seed: int = 0) -> list[np.ndarray]:
+    """A textured background with a bright square moving right by `speed` pixels a frame."""
+    rng = np.random.default_rng(seed)
+    background = (rng.random((height, width, 3)) * 120 + 40).astype(np.uint8)
+    frames = []
+    for i in range(n):
+        frame = background.copy()
+        x = (4 + i * speed) % max(1, width - 12)
+        frame[height // 3 : height // 3 + 10, x : x + 10] = (250, 220, 30)
+        frames.append(frame)
+    return frames
+
+
+def write_clip(path: Path, frames: list[np.ndarray], fps: Fraction | int = 25, audio: bool = False, crf: int = 10) -> Path:
+    """Encode `frames` to `path` (H.264); with `audio`, a 440 Hz tone as long as the video is muxed in."""
+    fps = Fraction(fps)
+    height, width = frames[0].shape[:2]
+    tone = None
+    if audio:
+        tone = path.with_name(path.stem + "_tone.wav")
+        seconds = len(frames) / fps
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency=440:duration={float(seconds):.4f}",
+                        str(tone)], check=True)
+    writer = VideoWriter(path, width, height, fps, crf=crf, preset="ultrafast", audio_from=tone)
+    for frame in frames:
+        writer.write(frame)
+    writer.close()
+    if tone is not None:
+        tone.unlink()
+    return path
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    """12 frames, 64×48, 25 fps, with sound."""
+    return write_clip(tmp_path / "clip.mp4", moving_frames(12), 25, audio=True)
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, out={self.out[-500:]!r}, err={self.err[-2000:]!r})"
+
+
+@pytest.fixture
+def vnn(capsys, monkeypatch, tmp_path):
+    """Run `vnn ARGS...` in this process; returns exit code, stdout and stderr."""
+    from vnn_cli.cli.app import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-config"))
+
+    def run(*args: str | Path) -> CliResult:
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def probe_video(path: Path) -> dict:
+    from vnn_cli.video.probe import probe
+    from vnn_cli.video.reader import VideoReader
+
+    info = probe(path)
+    frames = sum(1 for _ in VideoReader(path))
+    return {"fps": info.fps, "frames": frames, "duration": info.duration, "audio": info.has_audio,
+            "size": (info.width, info.height)}
+
+
+def run_module(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m vnn_cli ARGS` as a real subprocess."""
+    return subprocess.run([sys.executable, "-m", "vnn_cli", *map(str, args)], capture_output=True, text=True, **kwargs)

@@ -1,0 +1,65 @@
+"""The `vnn` command: parses, prints, and turns library errors into one line and an exit status.
+The work itself is done by the library."""
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import ExitStatus, Interrupted, VnnError
+from .common import CONTEXT, state
+from .render import console_err
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="vnn")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+def cli(verbose: bool) -> None:
+    """Neural video frame interpolation: smoother or slower video, frames between two images.
+
+    \b
+      vnn interpolate clip.mp4 --factor 2 -o smooth.mp4   # twice the frame rate, same duration
+      vnn slowmo clip.mp4 --factor 4                      # four times slower
+      vnn interpolate a.png b.png -o mid.png              # the frame between two images
+    """
+    if verbose:
+        state["verbose"] = True
+
+
+def _register_commands() -> None:
+    from . import bench, extract, info, train, video
+
+    for module in (video, extract, train, bench, info):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def _raise_on_sigterm(signum, frame) -> None:
+    raise Interrupted("SIGTERM")
+
+
+def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    try:
+        cli.main(args=argv, prog_name="vnn", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        console_err.print("vnn: interrupted")
+        sys.exit(ExitStatus.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console_err.print("vnn: interrupted by SIGINT; partial outputs removed")
+        sys.exit(ExitStatus.INTERRUPTED)
+    except VnnError as exc:
+        if state["verbose"]:
+            console_err.print_exception()
+        console_err.print(f"vnn: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_status)
+    sys.exit(0)

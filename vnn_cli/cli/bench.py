@@ -1,0 +1,2 @@
+"""`vnn bench` (being written)."""
+COMMANDS = []

@@ -1,0 +1,63 @@
+"""What every command shares: the runtime options, settings merging, `--help` examples."""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..settings import resolve
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+state = {"verbose": False}
+
+
+def runtime_options(command: Callable) -> Callable:
+    """The options every command that runs a model shares; they land in `runtime` settings."""
+    options = [
+        click.option("--device", default=None, help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."),
+        click.option("--threads", type=int, default=None, help="CPU threads for torch."),
+        click.option("--half/--no-half", default=None, help="fp16/bf16 on CUDA or MPS."),
+        click.option("--plugins", "plugins", multiple=True, type=click.Path(path_type=Path),
+                     help="Plugin file or folder to load (repeatable)."),
+        click.option("--config", "config", type=click.Path(path_type=Path), default=None,
+                     help="Settings file (default: ./vnn.toml, then the user's config dir)."),
+        click.option("-v", "--verbose", is_flag=True, default=False, help="Show tracebacks on errors."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def settings_for(command: str, params: dict[str, Any]):
+    """Split click's params into the settings layers: `config` and `verbose` steer, the rest are values."""
+    config = params.pop("config", None)
+    if params.pop("verbose", False):
+        state["verbose"] = True
+    return resolve(command, params, config)
+
+
+def exit_on(status: int) -> None:
+    if status:
+        sys.exit(status)
+
+
+def command(name: str, example: str, **kwargs) -> Callable:
+    """`click.command` with the example shown in `--help`."""
+
+    def wrap(function: Callable) -> click.Command:
+        doc = (function.__doc__ or "").rstrip() + f"\n\n\b\nExample:\n  {example}\n"
+        function.__doc__ = doc
+        return click.command(name, context_settings=CONTEXT, **kwargs)(function)
+
+    return wrap
+
+
+def pass_params(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def wrapper(**params):
+        return function(params)
+
+    return wrapper

@@ -1,0 +1,2 @@
+"""`vnn extract` (being written)."""
+COMMANDS = []

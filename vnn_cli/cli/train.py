@@ -1,0 +1,2 @@
+"""`vnn train` (being written)."""
+COMMANDS = []

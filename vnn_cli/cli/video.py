@@ -1,0 +1,176 @@
+"""`vnn interpolate` and `vnn slowmo`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..batch import run_batch
+from ..errors import OutputError
+from ..interpolate import EncodeOptions, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
+from ..pipeline import build_interpolator
+from ..video.images import is_image
+from ..video.media import expand_inputs, is_video
+from .common import command, exit_on, pass_params, runtime_options, settings_for
+from .render import batch_table, console, frame_progress
+
+
+def model_options(function):
+    for option in reversed([
+        click.option("-m", "--model", default=None, help="Model name (see `vnn models`)."),
+        click.option("--weights", type=click.Path(path_type=Path), default=None, help="Weights file (default: the shipped ones)."),
+        click.option("--batch-size", type=int, default=None, help="Frames synthesized per model call."),
+    ]):
+        function = option(function)
+    return function
+
+
+def encode_options(function):
+    for option in reversed([
+        click.option("--codec", default=None, help="Video codec for a video output (default libx264)."),
+        click.option("--crf", type=int, default=None, help="Quality for x264/x265: 0 lossless .. 51 worst (default 18)."),
+        click.option("--preset", default=None, help="Encoder preset (default medium)."),
+        click.option("--image-format", default=None, help="Format for a folder output: png (default), tiff, jpg..."),
+        click.option("--image-fps", default=None, help="Frame rate of an image-sequence input (default 24)."),
+        click.option("--overwrite/--no-overwrite", default=None, help="Replace existing outputs (default: skip or refuse)."),
+    ]):
+        function = option(function)
+    return function
+
+
+def _encode(section) -> EncodeOptions:
+    return EncodeOptions(section.codec, section.crf, section.preset, section.image_format, section.overwrite)
+
+
+def _plan(inputs: list[Path], output: Path | None) -> tuple[list[Path], bool]:
+    """The inputs to process, and whether they run as a batch (several, or a folder of videos)."""
+    expanded = expand_inputs(inputs)
+    batch = len(inputs) > 1 or expanded != inputs
+    if batch and output is not None and (output.is_file() or is_video(output)):
+        raise OutputError(f"output {output} must be a folder when there are several inputs")
+    return expanded, batch
+
+
+def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> None:
+    """One input: errors propagate as one line. A batch: failures collected, a summary table."""
+    if not batch:
+        output = output_for(inputs[0])
+        with frame_progress(inputs[0].name) as progress:
+            result = job(inputs[0], output, progress)
+        console.print(f"{result.output}: {result.frames_in} → {result.frames_out} frames at "
+                      f"{float(result.fps_out):.3f} fps in {result.seconds:.1f} s")
+        return
+
+    def one(path: Path, output: Path):
+        with frame_progress(path.name) as progress:
+            return job(path, output, progress)
+
+    items = run_batch(inputs, output_for, one, overwrite=overwrite)
+    console.print(batch_table(items))
+    exit_on(1 if any(item.status == "failed" for item in items) else 0)
+
+
+@command("interpolate", "vnn interpolate clip.mp4 --factor 2 -o smooth.mp4")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Video file, image file (two-image input) or folder (image sequence; batch).")
+@click.option("-f", "--factor", type=int, default=None, help="Output frames per input frame (default 2).")
+@click.option("--fps", default=None, help="Exact target rate instead of --factor, e.g. 60 or 60000/1001.")
+@click.option("--time", "time_", type=float, default=None, help="Two images: the time of the frame to make (default 0.5).")
+@click.option("--times", default=None, help="Two images: several times, e.g. 0.25,0.5,0.75.")
+@click.option("--count", type=int, default=None, help="Two images: N evenly spaced frames between them.")
+@model_options
+@encode_options
+@runtime_options
+@pass_params
+def interpolate_command(params: dict) -> None:
+    """Raise the frame rate of videos or image sequences, or make the frames between two images.
+
+    A video keeps its duration and its audio: --factor 2 turns N frames into 2N-1 at twice the rate
+    (as a folder: output frame 2k is input frame k). Models that only know t=0.5 reach other times
+    by recursive bisection to the nearest power of two, then the nearest time.
+    Several inputs, or a folder of videos, run as a batch into the output folder.
+    """
+    inputs: list[Path] = list(params.pop("inputs"))
+    output: Path = params.pop("output")
+    times = _times(params.pop("time_"), params.pop("times"), params.pop("count"))
+    if times is not None:
+        params["times"] = times
+    runtime, section = settings_for("interpolate", params)
+    if len(inputs) == 2 and all(is_image(p) for p in inputs):
+        interpolator = build_interpolator(runtime, section, section.batch_size)
+        written = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite)
+        for path in written:
+            console.print(str(path))
+        return
+    inputs, batch = _plan(inputs, output)
+    interpolator = build_interpolator(runtime, section, section.batch_size)
+
+    def output_for(path: Path) -> Path:
+        if not batch:
+            return output
+        return output / (path.name if path.is_dir() else f"{path.stem}.mp4")
+
+    def job(path: Path, out: Path, progress):
+        return interpolate_video(path, out, interpolator, factor=section.factor, fps=section.fps, options=_encode(section),
+                                 image_fps=section.image_fps, progress=progress)
+
+    _run(inputs, batch, output_for, job, section.overwrite)
+
+
+def _times(time_: float | None, times: str | None, count: int | None) -> list[float] | None:
+    given = [x is not None for x in (time_, times, count)]
+    if sum(given) > 1:
+        raise click.UsageError("use only one of --time, --times and --count")
+    if time_ is not None:
+        return [time_]
+    if times is not None:
+        try:
+            return [float(part) for part in times.split(",") if part.strip()]
+        except ValueError:
+            raise click.BadParameter(f"'{times}' is not a list of numbers", param_hint="--times") from None
+    if count is not None:
+        if count < 1:
+            raise click.BadParameter("must be at least 1", param_hint="--count")
+        return [(i + 1) / (count + 1) for i in range(count)]
+    return None
+
+
+@command("slowmo", "vnn slowmo clip.mp4 --factor 4   # writes clip_slowmo4x.mp4")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Video file or folder (default: beside the input, named after it and the factor).")
+@click.option("-f", "--factor", type=int, default=None, help="How many times slower (default 2).")
+@click.option("--fps", default=None, help="Play the result at this rate instead of the source's.")
+@click.option("--audio", type=click.Choice(["drop", "stretch"]), default=None,
+              help="stretch (default): slowed, pitch kept (ffmpeg atempo); drop: no audio.")
+@model_options
+@encode_options
+@runtime_options
+@pass_params
+def slowmo_command(params: dict) -> None:
+    """Make videos or image sequences N times slower by synthesizing the frames between.
+
+    N input frames become (N-1)*factor+1 frames played at the source rate (or --fps).
+    """
+    inputs: list[Path] = list(params.pop("inputs"))
+    output: Path | None = params.pop("output")
+    runtime, section = settings_for("slowmo", params)
+    inputs, batch = _plan(inputs, output)
+    interpolator = build_interpolator(runtime, section, section.batch_size)
+
+    def output_for(path: Path) -> Path:
+        if output is None:
+            return default_slowmo_output(path, section.factor)
+        if not batch:
+            return output
+        return output / default_slowmo_output(path, section.factor).name
+
+    def job(path: Path, out: Path, progress):
+        return slowmo_video(path, out, interpolator, factor=section.factor, fps=section.fps, audio=section.audio,
+                            options=_encode(section), image_fps=section.image_fps, progress=progress)
+
+    _run(inputs, batch, output_for, job, section.overwrite)
+
+
+COMMANDS = [interpolate_command, slowmo_command]

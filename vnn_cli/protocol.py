@@ -1,0 +1,30 @@
+"""The drop-frame protocol every quality number here comes from: decode K frames, drop exact
+repeats, keep the even frames as input, predict each odd frame, score it against the real one."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .video.reader import VideoReader
+
+
+def load_eval_frames(path: Path, frames: int = 21, start: float = 0.0, max_width: int | None = 1280) -> list[np.ndarray]:
+    """Up to `frames` distinct consecutive frames (exact repeats dropped: some sources pad a
+    variable frame rate with copies)."""
+    kept: list[np.ndarray] = []
+    for frame in VideoReader(Path(path), start=start or None, max_width=max_width):
+        if kept and np.array_equal(frame, kept[-1]):
+            continue
+        kept.append(frame.copy())
+        if len(kept) >= frames:
+            break
+    if len(kept) < 3:
+        raise InputError(f"{path}: fewer than 3 distinct frames, nothing to score")
+    return kept
+
+
+def drop_frame_triplets(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(frame 2k, frame 2k+1, frame 2k+2): the middle one is what a method must predict."""
+    return [(frames[i - 1], frames[i], frames[i + 1]) for i in range(1, len(frames) - 1, 2)]

@@ -1,0 +1,239 @@
+"""Validated settings for every command, merged from four layers:
+defaults < config file < environment (`VNN_*`) < command-line flags.
+
+The config file is TOML: runtime keys at the top (`device`, `threads`, `half`, `plugins`) and one
+table per command (`[interpolate]`, `[slowmo]`, `[extract]`, `[train]`, `[bench]`). It is the first
+of `--config FILE`, `./vnn.toml`, `$XDG_CONFIG_HOME/vnn/vnn.toml` (or `~/.config/vnn/vnn.toml`).
+Environment: `VNN_DEVICE=cpu`, `VNN_PLUGINS=a.py:b.py`, `VNN_INTERPOLATE_FACTOR=4`, ...
+A misspelled key or a bad value is an error that names the key, the value and where it came from.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import typing
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
+
+from .errors import SettingsError
+from .timing import parse_rate
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_MODEL = "unet"
+
+Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
+Device = Annotated[str, Field(pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")]
+ImageFormat = Literal["png", "tif", "tiff", "jpg", "jpeg", "bmp", "webp"]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True)
+
+
+class RuntimeSettings(Settings):
+    device: Device = "auto"
+    threads: int | None = Field(None, ge=1, le=512)
+    half: bool = False
+    plugins: list[Path] = []
+
+
+class ModelChoice(Settings):
+    model: str = DEFAULT_MODEL
+    weights: Path | None = None
+    model_params: dict[str, Any] = {}
+
+
+class VideoOutput(Settings):
+    codec: str = "libx264"
+    crf: int = Field(18, ge=0, le=51)
+    preset: str = "medium"
+    image_format: ImageFormat = "png"
+    overwrite: bool = False
+
+
+class InterpolateSettings(ModelChoice, VideoOutput):
+    factor: int = Field(2, ge=2, le=64)
+    fps: Rate | None = None
+    times: list[Annotated[float, Field(gt=0, lt=1)]] = [0.5]
+    image_fps: Rate = Fraction(24)
+    batch_size: int = Field(4, ge=1, le=256)
+
+
+class SlowmoSettings(ModelChoice, VideoOutput):
+    factor: int = Field(2, ge=2, le=64)
+    fps: Rate | None = None
+    audio: Literal["drop", "stretch"] = "stretch"
+    image_fps: Rate = Fraction(24)
+    batch_size: int = Field(4, ge=1, le=256)
+
+
+class ExtractSettings(Settings):
+    every: int = Field(1, ge=1)
+    start: float | None = Field(None, ge=0)
+    end: float | None = Field(None, gt=0)
+    resize: str | None = Field(None, pattern=r"^\d+x\d+$")
+    audio: Path | None = None
+    triplets: bool = False
+    crop: int = Field(256, ge=16, le=4096)
+    stride: list[Annotated[int, Field(ge=1, le=16)]] = [1]
+    crops_per_triplet: int = Field(1, ge=1, le=64)
+    min_motion: float = Field(1.0, ge=0)
+    scene_threshold: float = Field(0.3, ge=0)
+    image_format: ImageFormat = "png"
+    overwrite: bool = False
+    seed: int = 0
+
+
+class TrainSettings(ModelChoice):
+    data: list[Path] = []
+    val: list[Path] = []
+    loss: str = "charbonnier"
+    steps: int = Field(1000, ge=1)
+    batch_size: int = Field(8, ge=1)
+    crop: int = Field(128, ge=16)
+    lr: float = Field(3e-4, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    warmup_steps: int = Field(100, ge=0)
+    strides: list[Annotated[int, Field(ge=1, le=8)]] = [1, 2]
+    min_motion: float = Field(1.0, ge=0)
+    seed: int = 0
+    checkpoint_every: int = Field(200, ge=1)
+    val_every: int = Field(200, ge=1)
+    val_frames: int = Field(9, ge=3)
+    val_max_width: int = Field(640, ge=32)
+    run_dir: Path = Path("runs")
+    out: Path | None = None
+    resume: bool = False
+    vgg_weights: Path | None = None
+    amp: bool = True
+
+
+class BenchSettings(Settings):
+    frames: int = Field(21, ge=3)
+    start: float = Field(0.0, ge=0)
+    max_width: int | None = Field(1280, ge=16)
+    methods: list[str] | None = None
+    sizes: list[Annotated[str, Field(pattern=r"^\d+x\d+$")]] = []
+    runs: int = Field(3, ge=1)
+    weights: dict[str, Path] = {}
+
+
+SECTIONS: dict[str, type[Settings]] = {
+    "interpolate": InterpolateSettings,
+    "slowmo": SlowmoSettings,
+    "extract": ExtractSettings,
+    "train": TrainSettings,
+    "bench": BenchSettings,
+}
+
+
+class ConfigFile(RuntimeSettings):
+    interpolate: InterpolateSettings = InterpolateSettings()
+    slowmo: SlowmoSettings = SlowmoSettings()
+    extract: ExtractSettings = ExtractSettings()
+    train: TrainSettings = TrainSettings()
+    bench: BenchSettings = BenchSettings()
+
+
+def user_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "vnn" / "vnn.toml"
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        if not Path(explicit).is_file():
+            raise SettingsError(f"config file {explicit} does not exist")
+        return Path(explicit)
+    for candidate in (Path("vnn.toml"), user_config_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _first_error(exc: ValidationError, origins: dict[str, str], prefix: str = "") -> SettingsError:
+    error = exc.errors()[0]
+    key = ".".join(str(p) for p in error["loc"])
+    top = str(error["loc"][0]) if error["loc"] else ""
+    where = f" (from {origins[top]})" if top in origins else ""
+    value = f" = {error['input']!r}" if error["type"] != "missing" and not isinstance(error["input"], dict) else ""
+    message = error["msg"].replace("Extra inputs are not permitted", "unknown key")
+    return SettingsError(f"invalid setting {prefix}{key}{value}{where}: {message}")
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    try:  # the whole file, so a typo in any table is caught, not only the command's
+        ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, {}, prefix="") from None
+    return data
+
+
+def _is_list(model: type[Settings], key: str) -> bool:
+    field = model.model_fields.get(key)
+    return field is not None and typing.get_origin(field.annotation) is list or (
+        field is not None and any(typing.get_origin(a) is list for a in typing.get_args(field.annotation))
+    )
+
+
+def _env_value(model: type[Settings], key: str, raw: str) -> Any:
+    if key == "plugins":
+        return [p for p in raw.split(os.pathsep) if p]
+    if _is_list(model, key):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def env_layer(command: str | None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    environ = dict(os.environ if environ is None else environ)
+    layer: dict[str, Any] = {}
+    for key in RuntimeSettings.model_fields:
+        if f"VNN_{key.upper()}" in environ:
+            layer[key] = _env_value(RuntimeSettings, key, environ[f"VNN_{key.upper()}"])
+    if command in SECTIONS:
+        model = SECTIONS[command]
+        for key in model.model_fields:
+            name = f"VNN_{command.upper()}_{key.upper()}"
+            if name in environ:
+                layer[key] = _env_value(model, key, environ[name])
+    return layer
+
+
+def resolve(command: str | None, flags: dict[str, Any], config: Path | None = None,
+            environ: dict[str, str] | None = None) -> tuple[RuntimeSettings, Settings | None]:
+    """Merge the layers for `command` and validate them; flags left at None count as not given."""
+    layers: list[tuple[str, dict[str, Any]]] = []
+    path = find_config(config)
+    if path is not None:
+        data = read_config(path)
+        file_layer = {k: v for k, v in data.items() if k in RuntimeSettings.model_fields}
+        file_layer.update(data.get(command, {}) if command else {})
+        layers.append((f"config {path}", file_layer))
+    layers.append(("environment", env_layer(command, environ)))
+    layers.append(("command line", {k: v for k, v in flags.items() if v is not None and v != ()}))
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for origin, layer in layers:
+        for key, value in layer.items():
+            merged[key] = list(value) if isinstance(value, tuple) else value
+            origins[key] = f"--{key.replace('_', '-')}" if origin == "command line" else origin
+    runtime_keys = set(RuntimeSettings.model_fields)
+    try:
+        runtime = RuntimeSettings.model_validate({k: v for k, v in merged.items() if k in runtime_keys})
+        section = None
+        if command in SECTIONS:
+            section = SECTIONS[command].model_validate({k: v for k, v in merged.items() if k not in runtime_keys})
+    except ValidationError as exc:
+        raise _first_error(exc, origins, prefix=f"{command}." if command else "") from None
+    return runtime, section

@@ -1,0 +1,89 @@
+"""Streaming decode: frames flow from an ffmpeg pipe one at a time, so memory does not grow with
+the length of the video. Frames are decoded as stored (`-fps_mode passthrough`): a constant-rate
+conversion would invent duplicate frames."""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import InputError
+from .ffmpeg import ffmpeg_exe, last_line, quote_path
+from .probe import VideoInfo, probe
+
+
+def scaled_size(width: int, height: int, max_width: int | None = None, size: tuple[int, int] | None = None) -> tuple[int, int]:
+    if size is not None:
+        return size
+    if max_width and width > max_width:
+        height = max(2, round(height * max_width / width / 2) * 2)
+        width = max_width
+    return width, height
+
+
+class VideoReader:
+    """Iterate to get H×W×3 uint8 RGB frames; `info` tells the source's size, rate and audio."""
+
+    def __init__(self, path: Path, *, start: float | None = None, end: float | None = None,
+                 max_width: int | None = None, size: tuple[int, int] | None = None):
+        self.path = Path(path)
+        self.info: VideoInfo = probe(self.path)
+        self.start, self.end = start, end
+        self.width, self.height = scaled_size(self.info.width, self.info.height, max_width, size)
+
+    @property
+    def fps(self) -> Fraction:
+        return self.info.fps
+
+    @property
+    def n_frames(self) -> int:
+        return self.info.n_frames
+
+    @property
+    def audio(self) -> Path | None:
+        return self.path if self.info.has_audio else None
+
+    def _command(self) -> list[str]:
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
+        if self.start:
+            cmd += ["-ss", f"{self.start:.6f}"]
+        cmd += ["-i", quote_path(self.path)]
+        if self.end is not None:
+            cmd += ["-t", f"{self.end - (self.start or 0):.6f}"]
+        cmd += ["-map", "0:v:0", "-an", "-sn"]
+        if (self.width, self.height) != (self.info.width, self.info.height):
+            cmd += ["-vf", f"scale={self.width}:{self.height}:flags=area"]
+        return cmd + ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        frame_bytes = self.width * self.height * 3
+        count = 0
+        with tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen(self._command(), stdout=subprocess.PIPE, stderr=log, bufsize=frame_bytes)
+            try:
+                while True:
+                    buffer = bytearray(frame_bytes)
+                    got = proc.stdout.readinto(buffer)
+                    while got and got < frame_bytes:  # a pipe may hand over a frame in pieces
+                        more = proc.stdout.readinto(memoryview(buffer)[got:])
+                        if not more:
+                            break
+                        got += more
+                    if got != frame_bytes:
+                        break
+                    count += 1
+                    yield np.frombuffer(buffer, np.uint8).reshape(self.height, self.width, 3)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.stdout.close()
+                returncode = proc.wait()
+            log.seek(0)
+            stderr = log.read().decode(errors="replace")
+        if returncode not in (0, -9) or (returncode == 0 and count == 0):
+            reason = last_line(stderr) if stderr.strip() else "no frames decoded"
+            raise InputError(f"{self.path}: cannot decode video ({reason})")

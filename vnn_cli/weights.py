@@ -1,0 +1,142 @@
+"""Weights that describe themselves: `NAME.safetensors` beside a model card `NAME.json`.
+
+The card names the model and its constructor arguments (so the model is rebuilt from the files
+alone), the `vnn` version, how it was trained, its validation metrics and the SHA-256 of the
+weights, which is checked before anything is loaded. No pickle from a weights file is ever run.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, ValidationError
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from . import registry
+from ._version import __version__
+from .atomic import atomic_file
+from .errors import WeightsError
+from .model_api import FrameInterpolator
+
+
+class ModelCard(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    params: dict[str, Any] = {}
+    vnn_version: str
+    sha256: str
+    created: str
+    training: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+
+
+def weights_dir() -> Path:
+    packaged = Path(__file__).parent / "_weights"  # inside an installed wheel
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "weights"
+
+
+def card_path(weights: Path) -> Path:
+    return weights.with_suffix(".json")
+
+
+def default_weights_path(model_cls: type[FrameInterpolator]) -> Path | None:
+    if model_cls.default_weights is None:
+        return None
+    return weights_dir() / f"{model_cls.default_weights}.safetensors"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_weights(model: FrameInterpolator, model_name: str, path: Path, *, training: dict | None = None,
+                 metrics: dict | None = None) -> ModelCard:
+    """Write the plain module's weights and its card, each atomically."""
+    path = Path(path)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    with atomic_file(path) as temp:
+        save_file(state, str(temp), metadata={"model": model_name, "vnn_version": __version__})
+    card = ModelCard(
+        model=model_name,
+        params=model.params.model_dump(mode="json"),
+        vnn_version=__version__,
+        sha256=sha256_of(path),
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        training=training or {},
+        metrics=metrics or {},
+    )
+    with atomic_file(card_path(path)) as temp:
+        temp.write_text(json.dumps(card.model_dump(), indent=2) + "\n")
+    return card
+
+
+def read_card(weights: Path) -> ModelCard:
+    path = card_path(weights)
+    if not path.exists():
+        raise WeightsError(f"weights {weights} have no model card {path.name} beside them")
+    try:
+        return ModelCard.model_validate_json(path.read_text())
+    except (ValidationError, ValueError) as exc:
+        raise WeightsError(f"model card {path} is invalid: {str(exc).splitlines()[0]}") from None
+
+
+def _legacy_state(path: Path) -> dict[str, torch.Tensor]:
+    """A .pt/.pth checkpoint the user named: tensors only (`weights_only=True`), never code."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several unrelated types for a bad file
+        raise WeightsError(f"cannot read checkpoint {path}: {type(exc).__name__}") from None
+    for key in ("model", "state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict):
+        raise WeightsError(f"checkpoint {path} holds no state dict")
+    return state
+
+
+def load_model(name: str, weights: Path | None = None, params: dict[str, Any] | None = None,
+               device: torch.device | str = "cpu") -> FrameInterpolator:
+    """Build the registered model `name` and load its weights (the shipped default unless named)."""
+    cls = registry.get_model(name).factory
+    params = dict(params or {})
+    path = Path(weights) if weights is not None else default_weights_path(cls)
+    if path is None:
+        model = cls(**params)
+        return model.eval().to(device)
+    if not path.exists():
+        hint = "pass --weights FILE or train it with `vnn train`" if weights is None else "check the path"
+        raise WeightsError(f"no weights for model '{name}' at {path}: {hint}")
+    if path.suffix in (".pt", ".pth"):
+        if weights is None:
+            raise WeightsError(f"refusing to load pickle-based {path} that was not named explicitly")
+        state = _legacy_state(path)
+    else:
+        card = read_card(path)
+        if card.model != name:
+            raise WeightsError(f"weights {path} are for model '{card.model}', not '{name}'")
+        actual = sha256_of(path)
+        if actual != card.sha256:
+            raise WeightsError(f"weights {path} do not match their model card (SHA-256 {actual[:12]}… != {card.sha256[:12]}…)")
+        params = {**card.params, **params}
+        try:
+            state = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise WeightsError(f"weights {path} are corrupt: {exc}") from None
+    model = cls(**params)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise WeightsError(f"weights {path} do not fit model '{name}': {str(exc).splitlines()[0]}") from None
+    return model.eval().to(device)
