@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,13 @@ def temp_name(final: Path) -> Path:
     return final.with_name(f".{final.stem}{TEMP_MARK}-{os.getpid()}{final.suffix}")
 
 
+def final_name(path: Path) -> Path:
+    """The name a temporary file will be renamed to (any other path as it is): for messages."""
+    path = Path(path)
+    match = re.fullmatch(rf"\.(.+){re.escape(TEMP_MARK)}-\d+(.*)", path.name)
+    return path.with_name(match[1] + match[2]) if match else path
+
+
 def check_writable(final: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
     """Refuse, before any work, an output that would clobber a file or an input."""
     for source in inputs:
@@ -27,14 +35,38 @@ def check_writable(final: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) 
             raise OutputError(f"output {final} is the input: choose another output")
     if final.exists() and not overwrite:
         raise OutputError(f"output {final} exists; use --overwrite to replace it")
-    folder = final.parent
-    if folder.exists() and not os.access(folder, os.W_OK):
+    folder = _nearest_existing(final.parent)
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {final}: {folder} is a file, not a folder")
+    if _read_only(folder):
+        raise OutputError(f"cannot write to {folder}: read-only file system")
+    if not os.access(folder, os.W_OK):
         raise OutputError(f"cannot write to {folder}: permission denied")
 
 
+def _nearest_existing(folder: Path) -> Path:
+    """The folder itself, or the closest parent that exists (the one a mkdir would write into)."""
+    folder = Path(os.path.abspath(folder))
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _read_only(folder: Path) -> bool:
+    # os.access ignores a read-only mount for root; statvfs does not.
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
 def describe_os_error(exc: OSError, path: Path) -> OutputError:
-    if exc.errno == errno.ENOSPC:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return OutputError(f"no space left on the device while writing {path}")
+    if exc.errno == errno.EROFS:
+        return OutputError(f"cannot write {path}: read-only file system")
+    if exc.errno == errno.EFBIG:
+        return OutputError(f"cannot write {path}: file too large for this file system or limit")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return OutputError(f"cannot write {path}: permission denied")
     return OutputError(f"cannot write {path}: {exc.strerror or exc}")
@@ -67,9 +99,11 @@ def atomic_folder(final: Path) -> Iterator[Path]:
     try:
         temp.mkdir(parents=True, exist_ok=True)
         yield temp
-        final.mkdir(parents=True, exist_ok=True)
-        for item in sorted(temp.iterdir()):
-            os.replace(item, final / item.name)
+        if not final.exists():
+            os.rename(temp, final)  # the whole folder appears at once
+        else:  # --overwrite into an existing folder: each file replaced whole
+            for item in sorted(temp.iterdir()):
+                os.replace(item, final / item.name)
     except OSError as exc:
         raise describe_os_error(exc, final) from None
     finally:

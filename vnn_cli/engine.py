@@ -1,5 +1,19 @@
-"""Runs a model plugin on pairs of frames: padding, dtype, device, batching over times, and
-recursive bisection for models that only know t = 0.5."""
+"""Runs a model plugin on pairs of frames: padding, dtype, device, batching over times and over
+pairs, recursive bisection for models that only know t = 0.5, motion at a reduced scale, and
+tiling for frames too large to run whole.
+
+What a model may declare, all optional (read with getattr, so any FrameInterpolator works):
+  any_time: bool           False: only t = 0.5; other times by recursive bisection (see below)
+  supports_scale: bool     True: forward(frame0, frame1, t, scale=s) estimates motion at scale s
+  allows_half: bool        False: stays in float32 even with --half
+  max_motion: float        the largest motion (pixels at the resolution the model sees) it was
+                           trained on; the fallback judge rejects pairs beyond it
+  confidence(f0, f1) -> N  the model's own trust in each pair, in [0, 1], asked before synthesis
+
+Models that know only t = 0.5 reach other times by recursive bisection: halves, quarters, ...
+up to the nearest power of two at or above the finest step asked for, then each time takes the
+nearest frame of that dyadic grid (factor 3 uses 1/4 and 3/4).
+"""
 from __future__ import annotations
 
 import math
@@ -9,8 +23,11 @@ import numpy as np
 import torch
 
 from .device import half_dtype
-from .frames import crop, join_alpha, pad_to_multiple, split_alpha, to_numpy, to_tensor
+from .frames import crop, join_alpha, max_value, pad_to_multiple, split_alpha
 from .model_api import FrameInterpolator
+from .tiling import AUTO_TILE_ABOVE, AUTO_TILE_SIZE, DEFAULT_OVERLAP, tiled
+
+Job = tuple[np.ndarray, np.ndarray, Sequence[float]]
 
 
 def bisection_depth(times: Sequence[float]) -> int:
@@ -20,55 +37,231 @@ def bisection_depth(times: Sequence[float]) -> int:
 
 
 class Interpolator:
-    """`interpolator(frame0, frame1, [t, ...])` -> the frames at those times, as numpy arrays.
+    """`interpolator(frame0, frame1, [t, ...])` -> the frames at those times, as numpy arrays;
+    `interpolator.synthesize([(frame0, frame1, times), ...])` does several pairs in shared batches.
 
-    Alpha is not interpolated: it is carried from the nearer input frame.
+    Alpha is not interpolated: it is carried from the nearer input frame (t < 0.5: frame0).
+    16-bit frames stay 16-bit: the model sees floats, the result is rounded back to the input's type.
     """
 
     def __init__(self, model: FrameInterpolator, device: torch.device | str = "cpu", half: bool = False,
-                 batch_size: int = 4):
+                 batch_size: int = 4, scale: float = 1.0, tile: int | None = None, tile_overlap: int = DEFAULT_OVERLAP):
         self.device = torch.device(device)
+        self.notes: list[str] = []
+        if half and not getattr(model, "allows_half", True):
+            self.notes.append(f"{type(model).__name__} runs in float32: it does not allow half precision")
+            half = False
         self.dtype = half_dtype(self.device) if half else torch.float32
         self.model = model.to(self.device, self.dtype).eval()
-        if self.device.type == "cpu" or self.device.type == "cuda":
+        if self.device.type in ("cpu", "cuda"):
             self.model = self.model.to(memory_format=torch.channels_last)
         self.batch_size = batch_size
+        self.supports_scale = bool(getattr(model, "supports_scale", False))
+        self._pin = self.device.type == "cuda"
+        self.configure(scale, tile, tile_overlap)
+
+    def configure(self, scale: float = 1.0, tile: int | None = None, tile_overlap: int = DEFAULT_OVERLAP) -> "Interpolator":
+        """Motion at `scale` (models that support it); tiles of `tile` pixels (None: only frames
+        above 2560×1440, 0: never) overlapping by `tile_overlap`."""
+        self.scale = float(scale)
+        self.tile = tile
+        self.tile_overlap = tile_overlap
+        if self.scale != 1.0 and not self.supports_scale:
+            self.notes.append(f"{type(self.model).__name__} estimates no motion at another scale: --scale ignored")
+        return self
+
+    # ---- what the model declares -------------------------------------------------------------
+    @property
+    def max_motion(self) -> float | None:
+        """The model's motion range in full-resolution pixels (reduced-scale motion reaches further)."""
+        limit = getattr(self.model, "max_motion", None)
+        if limit is None:
+            return None
+        return float(limit) / (self.scale if self.supports_scale else 1.0)
+
+    @property
+    def has_confidence(self) -> bool:
+        return callable(getattr(self.model, "confidence", None))
+
+    @torch.inference_mode()
+    def confidence(self, frame0: np.ndarray, frame1: np.ndarray) -> float | None:
+        if not self.has_confidence:
+            return None
+        x0, x1 = self._tensor(split_alpha(frame0)[0]), self._tensor(split_alpha(frame1)[0])
+        x0, _ = pad_to_multiple(x0, self.model.pad_multiple)
+        x1, _ = pad_to_multiple(x1, self.model.pad_multiple)
+        return float(torch.as_tensor(self.model.confidence(x0, x1)).float().min())
+
+    # ---- tensors -----------------------------------------------------------------------------
+    def _tensor(self, colour: np.ndarray) -> torch.Tensor:
+        """H×W×3 (or N×H×W×3) integers -> N×3×H×W floats in [0, 1] on the device, in one pass
+        (channels_last is the numpy layout, so nothing is transposed), pinned for a CUDA copy."""
+        host = torch.from_numpy(np.ascontiguousarray(colour))
+        if host.dim() == 3:
+            host = host[None]
+        if self._pin:
+            host = host.pin_memory()
+        x = host.to(self.device, non_blocking=True).permute(0, 3, 1, 2)
+        return x.to(self.dtype).div_(max_value(colour.dtype))
+
+    def _batch(self, colours: list[np.ndarray]) -> torch.Tensor:
+        """A batch of frames; several times of one pair share one frame as a view, and different
+        frames are stacked as integers (a quarter of the bytes of floats) before the conversion."""
+        if all(c is colours[0] for c in colours):
+            return self._tensor(colours[0]).expand(len(colours), -1, -1, -1)
+        return self._tensor(np.stack(colours))
+
+    def _forward(self, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if self.supports_scale and self.scale != 1.0:
+            return self.model(x0, x1, t, scale=self.scale)
+        return self.model(x0, x1, t)
+
+    @staticmethod
+    def _stack(frames: list[torch.Tensor]) -> torch.Tensor:
+        """One batch; several times of one pair share the frame as a view instead of copies."""
+        if all(f is frames[0] for f in frames):
+            return frames[0].expand(len(frames), -1, -1, -1)
+        return torch.cat(frames)
+
+    def _forward_chunked(self, lefts: list[torch.Tensor], rights: list[torch.Tensor], ts: list[float]) -> list[torch.Tensor]:
+        """One model call per `batch_size` items; returns one 1×3×H×W tensor per item."""
+        out: list[torch.Tensor] = []
+        for start in range(0, len(ts), self.batch_size):
+            stop = start + self.batch_size
+            t = torch.tensor(ts[start:stop], device=self.device, dtype=self.dtype)
+            out.extend(self._forward(self._stack(lefts[start:stop]), self._stack(rights[start:stop]), t).split(1))
+        return out
+
+    @torch.inference_mode()
+    def predict_many(self, pairs: list[tuple[torch.Tensor, torch.Tensor, Sequence[float]]]) -> list[torch.Tensor]:
+        """Tensor pairs (1×3×H×W, same size) -> per pair a len(times)×3×H×W tensor."""
+        multiple = self.model.pad_multiple
+        padded = []
+        for x0, x1, times in pairs:
+            p0, size = pad_to_multiple(x0, multiple)
+            p1, _ = pad_to_multiple(x1, multiple)
+            padded.append((p0, p1, list(times)))
+        if getattr(self.model, "any_time", True):
+            lefts, rights, ts, owner = [], [], [], []
+            for index, (p0, p1, times) in enumerate(padded):
+                for t in times:
+                    lefts.append(p0), rights.append(p1), ts.append(float(t)), owner.append(index)
+            flat = self._forward_chunked(lefts, rights, ts)
+            grouped: list[list[torch.Tensor]] = [[] for _ in padded]
+            for index, frame in zip(owner, flat):
+                grouped[index].append(frame)
+        else:
+            grouped = self._bisect_many(padded)
+        return [crop(torch.cat(frames), size) for frames in grouped]
 
     @torch.inference_mode()
     def predict(self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float]) -> torch.Tensor:
         """Tensor in, tensor out: 1×3×H×W each, returns len(times)×3×H×W."""
-        multiple = self.model.pad_multiple
-        x0, size = pad_to_multiple(frame0, multiple)
-        x1, _ = pad_to_multiple(frame1, multiple)
-        if self.model.any_time:
-            outputs = []
-            for start in range(0, len(times), self.batch_size):
-                chunk = list(times[start : start + self.batch_size])
-                n = len(chunk)
-                t = torch.tensor(chunk, device=self.device, dtype=self.dtype)
-                out = self.model(x0.expand(n, -1, -1, -1), x1.expand(n, -1, -1, -1), t)
-                outputs.append(out)
-            return crop(torch.cat(outputs), size)
-        return crop(self._bisect(x0, x1, times), size)
+        return self.predict_many([(frame0, frame1, times)])[0]
 
-    def _bisect(self, x0: torch.Tensor, x1: torch.Tensor, times: Sequence[float]) -> torch.Tensor:
-        depth = bisection_depth(times)
-        steps = 2**depth
-        grid: dict[int, torch.Tensor] = {0: x0, steps: x1}
-        half = torch.full((1,), 0.5, device=self.device, dtype=self.dtype)
-        span = steps
-        while span > 1:  # fill the dyadic grid level by level
-            for left in range(0, steps, span):
-                grid[left + span // 2] = self.model(grid[left], grid[left + span], half)
-            span //= 2
-        picked = [grid[min(max(round(t * steps), 1), steps - 1)] for t in times]
-        return torch.cat(picked)
+    def _bisect_many(self, padded: list[tuple[torch.Tensor, torch.Tensor, list[float]]]) -> list[list[torch.Tensor]]:
+        """The dyadic grid of every pair filled level by level, each level's midpoints of all the
+        pairs batched together."""
+        grids, depths = [], []
+        for p0, p1, times in padded:
+            steps = 2 ** bisection_depth(times)
+            grids.append({0: p0, steps: p1})
+            depths.append(steps)
+        span_of = list(depths)
+        while any(span > 1 for span in span_of):
+            lefts, rights, where = [], [], []
+            for index, (grid, steps) in enumerate(zip(grids, depths)):
+                span = span_of[index]
+                if span <= 1:
+                    continue
+                for left in range(0, steps, span):
+                    lefts.append(grid[left]), rights.append(grid[left + span]), where.append((index, left + span // 2))
+                span_of[index] = span // 2
+            for (index, position), frame in zip(where, self._forward_chunked(lefts, rights, [0.5] * len(lefts))):
+                grids[index][position] = frame
+        return [[grid[min(max(round(t * steps), 1), steps - 1)] for t in times]
+                for grid, steps, (_, _, times) in zip(grids, depths, padded)]
+
+    # ---- numpy frames ------------------------------------------------------------------------
+    def _tile_size(self, height: int, width: int) -> int:
+        if self.tile is None:
+            return AUTO_TILE_SIZE if height * width > AUTO_TILE_ABOVE else 0
+        return self.tile
+
+    def _to_numpy(self, frames: torch.Tensor, dtype: np.dtype) -> list[np.ndarray]:
+        """N×3×H×W floats -> N frames H×W×3 of `dtype`, rounded and clipped. 8-bit output is
+        converted on the device in channels_last order, so the host copy is the frame itself."""
+        dtype = np.dtype(dtype)
+        scale = max_value(dtype)
+        scaled = frames.float().mul(scale).clamp_(0, scale).round_()
+        if dtype == np.uint8:
+            host = scaled.to(torch.uint8, memory_format=torch.channels_last).permute(0, 2, 3, 1).to("cpu")
+            return list(host.numpy())
+        return list(scaled.permute(0, 2, 3, 1).to("cpu").numpy().astype(dtype))
+
+    def _run_whole(self, jobs: list[tuple[np.ndarray, np.ndarray, list[float]]]) -> list[list[np.ndarray]]:
+        dtype = jobs[0][0].dtype
+        if not getattr(self.model, "any_time", True):
+            pairs = [(self._tensor(c0), self._tensor(c1), times) for c0, c1, times in jobs]
+            return [self._to_numpy(out, dtype) for out in self.predict_many(pairs)]
+        items = [(index, c0, c1, t) for index, (c0, c1, times) in enumerate(jobs) for t in times]
+        results: list[list[np.ndarray]] = [[] for _ in jobs]
+        multiple = self.model.pad_multiple
+        for start in range(0, len(items), self.batch_size):
+            chunk = items[start : start + self.batch_size]
+            x0, size = pad_to_multiple(self._batch([c0 for _, c0, _, _ in chunk]), multiple)
+            x1, _ = pad_to_multiple(self._batch([c1 for _, _, c1, _ in chunk]), multiple)
+            t = torch.tensor([t for _, _, _, t in chunk], device=self.device, dtype=self.dtype)
+            frames = self._to_numpy(crop(self._forward(x0, x1, t), size), dtype)
+            for (index, _, _, _), frame in zip(chunk, frames):
+                results[index].append(frame)
+        return results
+
+    def _run_tiled(self, colour0: np.ndarray, colour1: np.ndarray, times: list[float], tile: int) -> list[np.ndarray]:
+        def run(tile0: np.ndarray, tile1: np.ndarray) -> list[np.ndarray]:
+            out = self.predict(self._tensor(tile0), self._tensor(tile1), times)
+            return list(out.float().permute(0, 2, 3, 1).to("cpu").numpy())
+
+        scale = max_value(colour0.dtype)
+        sums = tiled(colour0, colour1, times, run, tile, self.tile_overlap)
+        frames = []
+        while sums:  # in place, one full-size float image freed after each
+            total = sums.pop(0)
+            np.clip(total, 0, 1, out=total)
+            total *= scale
+            frames.append(np.rint(total, out=total).astype(colour0.dtype))
+        return frames
+
+    def _colours(self, jobs: Sequence[Job]) -> list[list[np.ndarray]]:
+        prepared = [(split_alpha(f0)[0], split_alpha(f1)[0], [float(t) for t in times]) for f0, f1, times in jobs]
+        height, width = prepared[0][0].shape[:2]
+        while True:
+            tile = self._tile_size(height, width)
+            try:
+                if tile and (height > tile or width > tile):
+                    return [self._run_tiled(c0, c1, times, tile) for c0, c1, times in prepared]
+                return self._run_whole(prepared)
+            except torch.cuda.OutOfMemoryError:
+                # Out of GPU memory: smaller tiles from now on, rather than failing the job.
+                torch.cuda.empty_cache()
+                smaller = max(256, (tile or max(height, width)) // 2)
+                if tile and smaller >= tile:
+                    raise
+                self.tile = smaller
+                self.notes.append(f"out of GPU memory: tiles of {smaller} px from then on")
 
     @torch.inference_mode()
+    def synthesize(self, jobs: Sequence[Job]) -> list[list[np.ndarray]]:
+        """Several pairs at once (batched together): per pair, its frames at its times."""
+        jobs = [job for job in jobs]
+        if not jobs:
+            return []
+        colours = self._colours(jobs)
+        results = []
+        for (frame0, frame1, times), frames in zip(jobs, colours):
+            alpha0, alpha1 = split_alpha(frame0)[1], split_alpha(frame1)[1]
+            results.append([join_alpha(c, alpha0 if t < 0.5 else alpha1, frame0) for c, t in zip(frames, times)])
+        return results
+
     def __call__(self, frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> list[np.ndarray]:
-        colour0, alpha0 = split_alpha(frame0)
-        colour1, alpha1 = split_alpha(frame1)
-        x0 = to_tensor(colour0, self.device, self.dtype).contiguous(memory_format=torch.channels_last)
-        x1 = to_tensor(colour1, self.device, self.dtype).contiguous(memory_format=torch.channels_last)
-        colours = to_numpy(self.predict(x0, x1, times), frame0.dtype)
-        return [join_alpha(c, alpha0 if t < 0.5 else alpha1, frame0) for c, t in zip(colours, times)]
+        return self.synthesize([(frame0, frame1, times)])[0]

@@ -1,21 +1,46 @@
 """Frame-rate up-conversion and slow motion of a video or an image sequence, and the frames
-between two images. Frames stream through: two input frames are held at a time."""
+between two images.
+
+Frames stream through, a few pairs at a time: a decode thread reads ahead and an encode thread
+writes behind (see `overlap`), so memory does not grow with the clip. On the way, per pair of
+consecutive input frames:
+  - duplicates (`dedup`) are dropped and the motion is interpolated between the frames that
+    really differ, each at the time it first appeared;
+  - a scene cut is never interpolated across: the outputs repeat the nearer frame;
+  - the fallback judge decides whether the model can be trusted on the pair; where it cannot,
+    the outputs are the blend of the two frames;
+  - the remaining pairs are synthesized by the model, several pairs per call.
+Each output frame k sits at its own time (k/target seconds for `--fps`, following the input's
+real timestamps when its rate varies), so duration and audio stay in sync.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
 from .atomic import atomic_file, check_writable
+from .compare import Layout, compare_frame, compare_size
+from .dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
+from .dedup import is_duplicate
 from .engine import Interpolator
-from .errors import InputError, OutputError
-from .timing import FactorTiming, RateTiming, Timing
+from .errors import InputError, Interrupted, OutputError
+from .fallback import Judge, blend
+from .overlap import BackgroundWriter, prefetch
+from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
+from .scenes import is_scene_cut
+from .timing import FactorTiming, RateTiming, Timing, output_count
 from .video.images import is_image, read_image, write_image
-from .video.media import FrameSource, image_sink, is_folder_output, open_source, video_sink
+from .video.media import FrameSource, SequenceSink, is_folder_output, is_pattern, is_sequence_output, open_source, video_sink
+from .video.reader import VideoReader
+from .video.timestamps import FrameTimes, read_frame_times
 
 Progress = Callable[[int, int | None], None]  # (frames written, total expected or None)
 
@@ -33,6 +58,12 @@ class JobResult:
     fps_out: Fraction = Fraction(0)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    cuts: int = 0  # scene cuts found (no frame synthesized across them)
+    duplicates: int = 0  # input frames dropped as repeats
+    fallbacks: Counter = field(default_factory=Counter)  # reason -> output frames that fell back to a blend
+    resumed: int = 0  # output frames an interrupted earlier run had written, not redone
+    variable_rate: bool = False  # followed the input's own timestamps
+    compare: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -44,92 +75,342 @@ class EncodeOptions:
     overwrite: bool = False
 
 
-def _pairs(frames: Iterable[np.ndarray]) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
-    """(index, frame, next frame or None for the last)."""
-    iterator = iter(frames)
-    previous = next(iterator, None)
-    index = 0
-    for current in iterator:
-        yield index, previous, current
-        previous, index = current, index + 1
-    if previous is not None:
-        yield index, previous, None
+@dataclass(frozen=True)
+class Workflow:
+    """How real footage is handled (see the module's docstring)."""
+
+    scene_threshold: float = DEFAULT_SCENE_THRESHOLD  # 0: no cut detection
+    dedup: bool = False
+    dedup_threshold: float = DEFAULT_DEDUP_THRESHOLD
+    fallback: Literal["auto", "never"] = "auto"
+    compare: Path | None = None
+    compare_layout: Layout = "side"
+    start_number: int | None = None  # first number of a pattern input, and of a sequence output
+    overlap: bool = True  # decode and encode in their own threads
+    queue_depth: int = 4
+
+
+@dataclass
+class Shown:
+    """An input frame and when it is shown, in seconds from the first frame."""
+
+    index: int
+    time: Fraction
+    frame: np.ndarray
+
+
+@dataclass
+class _Output:
+    frame: np.ndarray | None  # None: an earlier run already wrote it
+    held: np.ndarray  # the input a player would be showing at that moment (compare view)
+
+
+# ---- the stream -------------------------------------------------------------------------------
+
+def timed(frames: Iterable[np.ndarray], fps: Fraction, times: FrameTimes | None) -> Iterator[Shown]:
+    for index, frame in enumerate(frames):
+        if times is not None and index < len(times.times):
+            seconds = times.times[index]
+        elif times is not None:  # more frames decoded than stamps listed: continue at the last step
+            step = times.times[-1] - times.times[-2] if len(times.times) > 1 else 1 / fps
+            seconds = times.times[-1] + step * (index - len(times.times) + 1)
+        else:
+            seconds = Fraction(index) / fps
+        yield Shown(index, seconds, frame)
+
+
+def deduplicated(shown: Iterable[Shown], threshold: float, result: JobResult) -> Iterator[Shown]:
+    """Frames that repeat the last kept one are dropped; the kept one keeps its own time."""
+    last: Shown | None = None
+    for item in shown:
+        if last is not None and is_duplicate(last.frame, item.frame, threshold):
+            result.duplicates += 1
+            continue
+        last = item
+        yield item
+
+
+@dataclass
+class _Pair:
+    left: Shown
+    right: Shown
+    times: list[Fraction]
+    first_output: int
+    mode: str = "model"  # model | cut | fallback | skip
+    reason: str | None = None
+
+
+class _Synthesis:
+    """Decides each pair's fate and yields the outputs in order, batching the model's pairs."""
+
+    def __init__(self, interpolator: Interpolator, timing: Timing, workflow: Workflow, result: JobResult, skip: int):
+        self.interpolator, self.timing, self.workflow, self.result = interpolator, timing, workflow, result
+        self.skip = skip
+        judged = workflow.fallback == "auto" and getattr(interpolator.model, "needs_judge", True)
+        self.judge = Judge(max_motion=interpolator.max_motion) if judged else None
+
+    def _classify(self, pair: _Pair) -> None:
+        synthesized = [t for t in pair.times if t > 0]
+        if pair.first_output + len(pair.times) <= self.skip:
+            pair.mode = "skip"
+        elif not synthesized:
+            pair.mode = "model"
+        elif is_scene_cut(pair.left.frame, pair.right.frame, self.workflow.scene_threshold, motion_check=True):
+            self.result.cuts += 1
+            pair.mode = "cut"
+        elif self.judge is not None:
+            verdict = self.judge(pair.left.frame, pair.right.frame, self.interpolator.confidence(pair.left.frame, pair.right.frame))
+            if not verdict.trusted:
+                pair.mode, pair.reason = "fallback", verdict.reason
+                self.result.fallbacks[verdict.reason] += len(synthesized)
+
+    def _emit(self, pairs: list[_Pair]) -> Iterator[_Output]:
+        model_pairs = [p for p in pairs if p.mode == "model" and any(t > 0 for t in p.times)]
+        made = self.interpolator.synthesize(
+            [(p.left.frame, p.right.frame, [float(t) for t in p.times if t > 0]) for p in model_pairs])
+        synthesized = {id(p): iter(frames) for p, frames in zip(model_pairs, made)}
+        for pair in pairs:
+            left, right = pair.left.frame, pair.right.frame
+            for offset, t in enumerate(pair.times):
+                if pair.first_output + offset < self.skip:
+                    yield _Output(None, left)
+                elif t == 0:
+                    yield _Output(left, left)
+                elif pair.mode == "cut":
+                    yield _Output(left if t < Fraction(1, 2) else right, left)
+                elif pair.mode == "fallback":
+                    yield _Output(blend(left, right, float(t)), left)
+                else:
+                    yield _Output(next(synthesized[id(pair)]), left)
+
+    def outputs(self, shown: Iterable[Shown], clip_end: Callable[[Shown], Fraction]) -> Iterator[_Output]:
+        pending: list[_Pair] = []
+        queued = 0
+        next_output = 0
+        previous: Shown | None = None
+        for item in shown:
+            if previous is not None:
+                pair = _Pair(previous, item, self.timing.between(previous.time, item.time), next_output)
+                next_output += len(pair.times)
+                self._classify(pair)
+                pending.append(pair)
+                if pair.mode == "model":
+                    queued += sum(1 for t in pair.times if t > 0)
+                if queued >= self.interpolator.batch_size or len(pending) >= self.interpolator.batch_size:
+                    yield from self._emit(pending)
+                    pending, queued = [], 0
+            previous = item
+        if previous is None:
+            raise InputError("no frames: the input is empty")
+        if previous.index == 0 and self.result.duplicates == 0:
+            raise InputError("only one frame: interpolation needs at least two")
+        yield from self._emit(pending)
+        for offset in range(self.timing.tail(previous.time, clip_end(previous))):
+            yield _Output(None if next_output + offset < self.skip else previous.frame, previous.frame)
 
 
 def stream(frames: Iterable[np.ndarray], interpolator: Interpolator, timing: Timing,
            on_input: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
-    """The output frames, in order, for `frames` under `timing`. Needs at least two input frames."""
-    count = 0
-    for index, frame, following in _pairs(frames):
-        count = index + 1
-        if on_input:
-            on_input(count)
-        if following is None:
-            if index == 0:
-                raise InputError("only one frame: interpolation needs at least two")
-            for _ in range(timing.tail(index + 1)):
-                yield frame
-            break
-        times = timing.pair(index)
-        synthesized = iter(interpolator(frame, following, [float(t) for t in times if t > 0]))
-        for t in times:
-            yield frame if t == 0 else next(synthesized)
-    if count == 0:
-        raise InputError("no frames: the input is empty")
+    """The output frames, in order, for constant-rate `frames` under `timing` (no cut detection,
+    no fallback: the model on every pair). Needs at least two input frames."""
+    result = JobResult(Path(), Path())
+    plain = Workflow(scene_threshold=0, fallback="never")
+
+    def counted() -> Iterator[Shown]:
+        for item in timed(frames, Fraction(1), None):
+            if on_input:
+                on_input(item.index + 1)
+            yield item
+
+    for output in _Synthesis(interpolator, timing, plain, result, 0).outputs(counted(), lambda last: last.time + 1):
+        yield output.frame
 
 
-def _expected_outputs(source: FrameSource, timing: Timing) -> int | None:
-    from .timing import output_count
+# ---- one job ----------------------------------------------------------------------------------
 
-    return output_count(timing, source.n_frames) if source.n_frames > 1 else None
+def _fingerprint(input_path: Path, timing: Timing, out_fps: Fraction, interpolator: Interpolator, workflow: Workflow,
+                 options: EncodeOptions) -> str:
+    """What makes two runs the same job, so a rerun resumes only its own unfinished frames."""
+    stat = Path(input_path).stat() if Path(input_path).is_file() else None
+    facts = {
+        "input": str(Path(input_path).resolve()), "size": stat.st_size if stat else None,
+        "mtime": stat.st_mtime_ns if stat else None, "timing": repr(timing), "fps": str(out_fps),
+        "model": type(interpolator.model).__name__, "params": repr(getattr(interpolator.model, "params", None)),
+        "scale": interpolator.scale, "workflow": {k: str(v) for k, v in asdict(workflow).items() if k not in ("overlap", "queue_depth")},
+        "format": options.image_format,
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
-def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: Timing, out_fps: Fraction,
+def _frame_times(source: FrameSource) -> FrameTimes | None:
+    if isinstance(source, VideoReader) and not source.start and source.end is None:
+        return read_frame_times(source.path)
+    return None
+
+
+def _choose_timing(source_fps: Fraction, factor: int, fps: Fraction | None, follow_times: bool) -> tuple[Timing, Fraction]:
+    """`--fps` wins over `--factor`; returns the timing and the output rate. With the input's own
+    timestamps (variable rate, or duplicates dropped), a factor means that many times the source's
+    nominal rate, each output at its own time."""
+    if fps is not None:
+        if fps <= source_fps:
+            raise InputError(f"target rate {fps} fps is not above the source's {float(source_fps):.3f} fps")
+        return RateTiming(fps), fps
+    if follow_times:
+        return RateTiming(source_fps * factor), source_fps * factor
+    return FactorTiming(factor), source_fps * factor
+
+
+def frame_rate_timing(source_fps: Fraction, factor: int, fps: Fraction | None) -> tuple[Timing, Fraction]:
+    return _choose_timing(source_fps, factor, fps, follow_times=False)
+
+
+def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: Timing | None, out_fps: Fraction | None,
             options: EncodeOptions, *, image_fps: Fraction = Fraction(24), audio: bool = True,
-            audio_filter: str | None = None, progress: Progress = _no_progress) -> JobResult:
-    """Read `input_path`, write every output frame of `timing` to `output` (a video file or a folder)."""
+            audio_filter: str | None = None, progress: Progress = _no_progress, workflow: Workflow = Workflow(),
+            choose: Callable[[Fraction, bool], tuple[Timing, Fraction]] | None = None) -> JobResult:
+    """Read `input_path`, write every output frame to `output` (a video file, a folder or a
+    numbered pattern). `choose(source_fps, follows_timestamps)` picks the timing once the source is
+    known; otherwise `timing` and `out_fps` are used as given."""
     started = time.perf_counter()
-    source = open_source(input_path, image_fps)
+    source = open_source(input_path, image_fps, workflow.start_number)
     output = Path(output)
-    check_writable(output, options.overwrite, (Path(input_path),))
-    result = JobResult(Path(input_path), output, fps_out=out_fps)
-    total = _expected_outputs(source, timing)
+    # A numbered pattern may go into a folder that exists; what must not exist is its first frame.
+    first_target = output.parent / (output.name % (workflow.start_number or 0)) if is_pattern(output) else output
+    check_writable(first_target, options.overwrite, (Path(input_path),))
+    if workflow.compare is not None:
+        check_writable(Path(workflow.compare), options.overwrite, (Path(input_path),))
+    frame_times = _frame_times(source)
+    if choose is not None:
+        timing, out_fps = choose(source.fps, frame_times is not None or workflow.dedup)
+    result = JobResult(Path(input_path), output, fps_out=out_fps, variable_rate=frame_times is not None)
+    result.notes += interpolator.notes
+    fps = source.fps
 
-    def count_input(n: int) -> None:
-        result.frames_in = n
+    def clip_end(last: Shown) -> Fraction:
+        if frame_times is not None and result.frames_in == len(frame_times.times):
+            return frame_times.end
+        return Fraction(result.frames_in) / fps if frame_times is None else last.time + 1 / fps
 
-    frames = stream(source, interpolator, timing, count_input)
-    if is_folder_output(output):
-        sink = image_sink(output, options.image_format)
+    if frame_times is not None:
+        total = output_count(timing, frame_times.times, frame_times.end) if not workflow.dedup or isinstance(timing, RateTiming) else None
+    elif source.n_frames > 1 and (isinstance(timing, RateTiming) or not workflow.dedup):
+        total = output_count(timing, [Fraction(i) / fps for i in range(source.n_frames)], Fraction(source.n_frames) / fps)
     else:
-        audio_from = source.audio if audio else None
-        sink = video_sink(output, source.width, source.height, out_fps, codec=options.codec, crf=options.crf,
-                          preset=options.preset, audio_from=audio_from, audio_filter=audio_filter)
-    with sink as write:
-        for frame in frames:
-            write(frame)
-            result.frames_out += 1
-            progress(result.frames_out, total)
+        total = None
+
+    frames: Iterable[np.ndarray] = prefetch(source, workflow.queue_depth) if workflow.overlap else source
+
+    def counted(shown: Iterable[Shown]) -> Iterator[Shown]:
+        for item in shown:
+            result.frames_in = item.index + 1
+            yield item
+
+    shown: Iterable[Shown] = counted(timed(frames, fps, frame_times))
+    if workflow.dedup:
+        shown = deduplicated(shown, workflow.dedup_threshold, result)
+
+    sequence = SequenceSink(output, options.image_format, workflow.start_number or 0,
+                            _fingerprint(input_path, timing, out_fps, interpolator, workflow, options)) if is_sequence_output(output) else None
+    result.resumed = sequence.done if sequence else 0
+    synthesis = _Synthesis(interpolator, timing, workflow, result, result.resumed)
+    try:
+        with _sinks(output, sequence, source, out_fps, options, audio, audio_filter, workflow, interpolator) as write:
+            writer = BackgroundWriter(write, workflow.queue_depth) if workflow.overlap else None
+            try:
+                for item in synthesis.outputs(shown, clip_end):
+                    (writer or write)(item)
+                    result.frames_out += 1
+                    progress(result.frames_out, total)
+                if writer:
+                    writer.close()
+            except BaseException:
+                if writer:
+                    writer.abort()
+                raise
+    except (KeyboardInterrupt, Interrupted):
+        raise  # the partial sequence stays, so that the same command resumes it
+    except BaseException:
+        if sequence is not None:
+            sequence.discard()
+        raise
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:  # stops the decode thread and its ffmpeg now, not at garbage collection
+            close()
+    if workflow.compare is not None:
+        result.compare = Path(workflow.compare)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def frame_rate_timing(source_fps: Fraction, factor: int, fps: Fraction | None) -> tuple[Timing, Fraction]:
-    """`--fps` wins over `--factor`; returns the timing and the output rate."""
-    if fps is not None:
-        if fps <= source_fps:
-            raise InputError(f"target rate {fps} fps is not above the source's {float(source_fps):.3f} fps")
-        return RateTiming(source_fps, fps), fps
-    return FactorTiming(factor), source_fps * factor
+class _sinks:
+    """The output (a video, or a resumable sequence) and the optional compare video, as one
+    `write(_Output)`; all finish together or not at all."""
+
+    def __init__(self, output: Path, sequence: SequenceSink | None, source: FrameSource, out_fps: Fraction,
+                 options: EncodeOptions, audio: bool, audio_filter: str | None, workflow: Workflow, interpolator: Interpolator):
+        self.output, self.sequence, self.source, self.out_fps = output, sequence, source, out_fps
+        self.options, self.audio, self.audio_filter, self.workflow = options, audio, audio_filter, workflow
+        self.model_name = type(interpolator.model).__name__.lower()
+        self._stack = None
+
+    def __enter__(self) -> Callable[[_Output], None]:
+        import contextlib
+
+        self._stack = contextlib.ExitStack()
+        stack = self._stack.__enter__()
+        try:
+            audio_from = self.source.audio if self.audio else None
+            main = None
+            if self.sequence is None:
+                main = stack.enter_context(video_sink(self.output, self.source.width, self.source.height, self.out_fps,
+                                                      codec=self.options.codec, crf=self.options.crf, preset=self.options.preset,
+                                                      audio_from=audio_from, audio_filter=self.audio_filter))
+            side = None
+            if self.workflow.compare is not None:
+                width, height = compare_size(self.source.width, self.source.height, self.workflow.compare_layout)
+                side = stack.enter_context(video_sink(Path(self.workflow.compare), width, height, self.out_fps,
+                                                      codec="libx264", crf=self.options.crf, preset=self.options.preset,
+                                                      audio_from=audio_from, audio_filter=self.audio_filter))
+        except BaseException:
+            self._stack.__exit__(None, None, None)
+            raise
+        labels = ("input (frames repeated)", f"interpolated ({self.model_name})")
+        sequence = self.sequence
+
+        def write(item: _Output) -> None:
+            if sequence is not None:
+                if item.frame is None:
+                    sequence.skip()
+                else:
+                    sequence.write(item.frame)
+            else:
+                main(item.frame)
+            if side is not None:
+                side(compare_frame(item.held, item.frame if item.frame is not None else item.held,
+                                   self.workflow.compare_layout, labels))
+
+        return write
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        suppressed = self._stack.__exit__(kind, value, traceback)
+        if kind is None and self.sequence is not None:
+            self.sequence.finish()
+        return suppressed
 
 
 def interpolate_video(input_path: Path, output: Path, interpolator: Interpolator, *, factor: int = 2,
                       fps: Fraction | None = None, options: EncodeOptions = EncodeOptions(),
-                      image_fps: Fraction = Fraction(24), progress: Progress = _no_progress) -> JobResult:
+                      image_fps: Fraction = Fraction(24), progress: Progress = _no_progress,
+                      workflow: Workflow = Workflow()) -> JobResult:
     """Same duration, more frames: `factor` times the rate, or exactly `fps`; the audio is kept."""
-    source_fps = open_source(input_path, image_fps).fps
-    timing, out_fps = frame_rate_timing(source_fps, factor, fps)
-    return convert(input_path, output, interpolator, timing, out_fps, options, image_fps=image_fps, progress=progress)
+
+    def choose(source_fps: Fraction, follow_times: bool) -> tuple[Timing, Fraction]:
+        return _choose_timing(source_fps, factor, fps, follow_times)
+
+    return convert(input_path, output, interpolator, None, None, options, image_fps=image_fps, progress=progress,
+                   workflow=workflow, choose=choose)
 
 
 def atempo_chain(speed: float) -> str:
@@ -144,13 +425,19 @@ def atempo_chain(speed: float) -> str:
 
 def slowmo_video(input_path: Path, output: Path, interpolator: Interpolator, *, factor: int = 2,
                  fps: Fraction | None = None, audio: str = "stretch", options: EncodeOptions = EncodeOptions(),
-                 image_fps: Fraction = Fraction(24), progress: Progress = _no_progress) -> JobResult:
+                 image_fps: Fraction = Fraction(24), progress: Progress = _no_progress,
+                 workflow: Workflow = Workflow()) -> JobResult:
     """`factor` times slower, played at the source rate (or `fps`); audio dropped or stretched."""
-    source_fps = open_source(input_path, image_fps).fps
-    play_fps = fps or source_fps
-    timing = FactorTiming(factor) if play_fps == source_fps else RateTiming(source_fps, play_fps * factor)
-    return convert(input_path, output, interpolator, timing, play_fps, options, image_fps=image_fps,
-                   audio=audio == "stretch", audio_filter=atempo_chain(1 / factor), progress=progress)
+
+    def choose(source_fps: Fraction, follow_times: bool) -> tuple[Timing, Fraction]:
+        play_fps = fps or source_fps
+        if play_fps == source_fps and not follow_times:
+            return FactorTiming(factor), play_fps
+        return RateTiming(play_fps * factor), play_fps
+
+    return convert(input_path, output, interpolator, None, None, options, image_fps=image_fps,
+                   audio=audio == "stretch", audio_filter=atempo_chain(1 / factor), progress=progress,
+                   workflow=workflow, choose=choose)
 
 
 def default_slowmo_output(input_path: Path, factor: int) -> Path:

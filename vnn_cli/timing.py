@@ -1,8 +1,11 @@
 """When each output frame falls: between which two input frames, and at what `t`.
 
-Both timings answer per pair of input frames, so video streams through without knowing its
-length in advance: `pair(i)` lists the times in [0, 1) of the outputs between input i and i+1
-(0 is input i itself), `tail(n)` how many outputs repeat the last of n inputs.
+Input frames carry their own times in seconds (from the container's timestamps, so a variable
+frame rate is followed as recorded, or i/fps for a constant rate). A timing answers per pair of
+consecutive input frames, so video streams through without knowing its length in advance:
+`between(start, end)` lists the times in [0, 1) of the outputs between the input shown at `start`
+and the next one shown at `end` (0 is the left input itself), and `tail(start, end)` how many
+outputs repeat the last input, shown from `start` until the clip ends at `end`.
 """
 from __future__ import annotations
 
@@ -13,49 +16,55 @@ from typing import Protocol
 
 
 class Timing(Protocol):
-    def pair(self, left: int) -> list[Fraction]: ...
+    def between(self, start: Fraction, end: Fraction) -> list[Fraction]: ...
 
-    def tail(self, n_inputs: int) -> int: ...
+    def tail(self, start: Fraction, end: Fraction) -> int: ...
 
 
 @dataclass(frozen=True)
 class FactorTiming:
-    """`factor - 1` new frames between each pair: N inputs give (N-1)*factor + 1 outputs."""
+    """`factor - 1` new frames between each pair at t = k/factor, whatever their timestamps:
+    N inputs give (N-1)*factor + 1 outputs."""
 
     factor: int
 
-    def pair(self, left: int) -> list[Fraction]:
+    def between(self, start: Fraction, end: Fraction) -> list[Fraction]:
         return [Fraction(k, self.factor) for k in range(self.factor)]
 
-    def tail(self, n_inputs: int) -> int:
+    def tail(self, start: Fraction, end: Fraction) -> int:
         return 1
 
 
 @dataclass(frozen=True)
 class RateTiming:
-    """Output frame k shows time k/target; input frame i covers [i/source, (i+1)/source).
+    """Output frame k shows the input timeline at time k/target seconds; an input shown at `start`
+    covers [start, next input's start). The output lasts as long as the input, to within one output
+    frame, whatever the input's rate (constant or not)."""
 
-    The output lasts as long as the input, to within one output frame.
-    """
-
-    source_fps: Fraction
     target_fps: Fraction
 
-    def _first_output(self, input_index: int) -> int:
-        return math.ceil(Fraction(input_index) * self.target_fps / self.source_fps)
+    def _first_output_at_or_after(self, seconds: Fraction) -> int:
+        return math.ceil(Fraction(seconds) * self.target_fps)
 
-    def pair(self, left: int) -> list[Fraction]:
-        ks = range(self._first_output(left), self._first_output(left + 1))
-        return [Fraction(k) * self.source_fps / self.target_fps - left for k in ks]
+    def between(self, start: Fraction, end: Fraction) -> list[Fraction]:
+        ks = range(self._first_output_at_or_after(start), self._first_output_at_or_after(end))
+        span = Fraction(end) - Fraction(start)
+        return [(Fraction(k) / self.target_fps - start) / span for k in ks]
 
-    def tail(self, n_inputs: int) -> int:
-        return self._first_output(n_inputs) - self._first_output(n_inputs - 1)
+    def tail(self, start: Fraction, end: Fraction) -> int:
+        return max(0, self._first_output_at_or_after(end) - self._first_output_at_or_after(start))
 
 
-def output_count(timing: Timing, n_inputs: int) -> int:
-    if n_inputs == 0:
+def constant_rate_times(n_inputs: int, fps: Fraction) -> list[Fraction]:
+    return [Fraction(i) / fps for i in range(n_inputs)]
+
+
+def output_count(timing: Timing, times: list[Fraction], end: Fraction) -> int:
+    """Outputs for inputs shown at `times` (seconds, increasing) in a clip that ends at `end`."""
+    if not times:
         return 0
-    return sum(len(timing.pair(i)) for i in range(n_inputs - 1)) + timing.tail(n_inputs)
+    inner = sum(len(timing.between(a, b)) for a, b in zip(times, times[1:]))
+    return inner + timing.tail(times[-1], end)
 
 
 def parse_rate(text: str | float | int | Fraction) -> Fraction:

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from . import registry
 from ._version import __version__
@@ -67,7 +67,9 @@ def save_weights(model: FrameInterpolator, model_name: str, path: Path, *, train
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     with atomic_file(path) as temp:
-        save_file(state, str(temp), metadata={"model": model_name, "vnn_version": __version__})
+        # Serialized in memory and written as a plain file: the umask applies (safetensors' own
+        # writer makes files 0600) and a full disk raises an OSError that says so.
+        temp.write_bytes(save(state, metadata={"model": model_name, "vnn_version": __version__}))
     card = ModelCard(
         model=model_name,
         params=model.params.model_dump(mode="json"),

@@ -2,6 +2,7 @@
 The work itself is done by the library."""
 from __future__ import annotations
 
+import errno
 import signal
 import sys
 
@@ -44,12 +45,13 @@ def _raise_on_sigterm(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    state["verbose"] = False  # a fresh run (tests call main() many times in one process)
     try:
         cli.main(args=argv, prog_name="vnn", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        console_err.print("vnn: interrupted")
+    except click.exceptions.Abort:  # click turns Ctrl-C (KeyboardInterrupt) into Abort
+        console_err.print("vnn: interrupted by SIGINT")
         sys.exit(ExitStatus.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
@@ -58,8 +60,21 @@ def main(argv: list[str] | None = None) -> None:
         console_err.print("vnn: interrupted by SIGINT; partial outputs removed")
         sys.exit(ExitStatus.INTERRUPTED)
     except VnnError as exc:
-        if state["verbose"]:
-            console_err.print_exception()
-        console_err.print(f"vnn: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_status)
+        _fail(exc, exc.exit_status)
+    except OSError as exc:
+        # The machine refused (disk full, read-only, no permission) somewhere a library call did not
+        # wrap: still one line. Any other OSError is a bug and keeps its traceback.
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            raise
+        _fail(f"{exc.filename or 'a file'}: {exc.strerror or exc}", ExitStatus.FAILED)
     sys.exit(0)
+
+
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def _fail(exc: Exception | str, status: int) -> None:
+    if state["verbose"]:
+        console_err.print_exception()
+    console_err.print(f"vnn: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(status)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -48,7 +49,8 @@ def command(name: str, example: str, **kwargs) -> Callable:
     """`click.command` with the example shown in `--help`."""
 
     def wrap(function: Callable) -> click.Command:
-        doc = (function.__doc__ or "").rstrip() + f"\n\n\b\nExample:\n  {example}\n"
+        # cleandoc first: the appended lines are not indented, which would stop click dedenting the rest.
+        doc = inspect.cleandoc(function.__doc__ or "") + f"\n\n\b\nExample:\n  {example}\n"
         function.__doc__ = doc
         return click.command(name, context_settings=CONTEXT, **kwargs)(function)
 

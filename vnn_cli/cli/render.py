@@ -23,7 +23,9 @@ class RateColumn(ProgressColumn):
 def frame_progress(description: str) -> Iterator:
     """A callback `(done, total)` that drives a bar with frames per second and the time left."""
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=console_err, transient=False) as progress:
+    # Off when stderr is not a terminal: a log or a pipe gets the result lines, and an error stays
+    # the only line on stderr.
+    with Progress(*columns, console=console_err, transient=False, disable=not console_err.is_terminal) as progress:
         task = progress.add_task(description, total=None)
 
         def update(done: int, total: int | None) -> None:

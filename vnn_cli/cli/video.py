@@ -7,7 +7,7 @@ import click
 
 from ..batch import run_batch
 from ..errors import OutputError
-from ..interpolate import EncodeOptions, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
+from ..interpolate import EncodeOptions, JobResult, Workflow, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
 from ..pipeline import build_interpolator
 from ..video.images import is_image
 from ..video.media import expand_inputs, is_video
@@ -38,6 +38,60 @@ def encode_options(function):
     return function
 
 
+def workflow_options(function):
+    for option in reversed([
+        click.option("--scene-threshold", type=float, default=None,
+                     help="Scene-cut sensitivity (default 0.3; 0 disables): no frame is blended across a cut, the nearer frame repeats."),
+        click.option("--dedup/--no-dedup", default=None,
+                     help="Drop exact and near-duplicate frames and interpolate the real motion at its own times (default off)."),
+        click.option("--dedup-threshold", type=float, default=None, help="Largest difference (8-bit levels) that counts as a duplicate (default 1.5)."),
+        click.option("--fallback", type=click.Choice(["auto", "never"]), default=None,
+                     help="auto (default): pairs the model cannot be trusted on (huge motion, large occlusions, low confidence) get a blend."),
+        click.option("--scale", type=float, default=None, help="Estimate motion at this scale, e.g. 0.5 for 4K (models that support it)."),
+        click.option("--tile", type=int, default=None, help="Run the model on tiles of this many pixels (default: 1024 above 2560x1440; 0: never)."),
+        click.option("--tile-overlap", type=int, default=None, help="Pixels tiles overlap, seams blended across them (default 64)."),
+        click.option("--compare", type=click.Path(path_type=Path), default=None,
+                     help="Also write a labelled video of the input (frames repeated) beside the result, at the output rate."),
+        click.option("--compare-layout", type=click.Choice(["side", "stack"]), default=None, help="side (default) or stack (top/bottom)."),
+        click.option("--start-number", type=int, default=None,
+                     help="First number of a pattern input (frame_%05d.png; default: the lowest present) and of a sequence output (default 0)."),
+    ]):
+        function = option(function)
+    return function
+
+
+def _workflow(section, compare: Path | None = None) -> Workflow:
+    return Workflow(scene_threshold=section.scene_threshold, dedup=section.dedup, dedup_threshold=section.dedup_threshold,
+                    fallback=section.fallback, compare=compare if compare is not None else section.compare,
+                    compare_layout=section.compare_layout, start_number=section.start_number)
+
+
+def _compare_for(section, path: Path, batch: bool) -> Path | None:
+    """In a batch, --compare names a folder holding one compare video per input."""
+    if section.compare is None or not batch:
+        return section.compare
+    return section.compare / f"{path.stem}_compare.mp4"
+
+
+def _summary(result: JobResult) -> list[str]:
+    """What happened on the way, one line each: only what is worth telling."""
+    lines = []
+    if result.variable_rate:
+        lines.append("variable frame rate: followed the input's own timestamps")
+    if result.resumed:
+        lines.append(f"resumed: {result.resumed} frames from an interrupted run kept, not redone")
+    if result.duplicates:
+        lines.append(f"duplicates dropped: {result.duplicates} input frames")
+    if result.cuts:
+        lines.append(f"scene cuts: {result.cuts} (nearer frame repeated, nothing blended across)")
+    if result.fallbacks:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in result.fallbacks.most_common())
+        lines.append(f"fell back to a blend: {sum(result.fallbacks.values())} frames ({reasons})")
+    if result.compare is not None:
+        lines.append(f"compare view: {result.compare}")
+    return lines + list(result.notes)
+
+
 def _encode(section) -> EncodeOptions:
     return EncodeOptions(section.codec, section.crf, section.preset, section.image_format, section.overwrite)
 
@@ -59,6 +113,8 @@ def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> N
             result = job(inputs[0], output, progress)
         console.print(f"{result.output}: {result.frames_in} → {result.frames_out} frames at "
                       f"{float(result.fps_out):.3f} fps in {result.seconds:.1f} s")
+        for line in _summary(result):
+            console.print(f"  {line}")
         return
 
     def one(path: Path, output: Path):
@@ -80,16 +136,26 @@ def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> N
 @click.option("--times", default=None, help="Two images: several times, e.g. 0.25,0.5,0.75.")
 @click.option("--count", type=int, default=None, help="Two images: N evenly spaced frames between them.")
 @model_options
+@workflow_options
 @encode_options
 @runtime_options
 @pass_params
 def interpolate_command(params: dict) -> None:
     """Raise the frame rate of videos or image sequences, or make the frames between two images.
 
-    A video keeps its duration and its audio: --factor 2 turns N frames into 2N-1 at twice the rate
-    (as a folder: output frame 2k is input frame k). Models that only know t=0.5 reach other times
-    by recursive bisection to the nearest power of two, then the nearest time.
-    Several inputs, or a folder of videos, run as a batch into the output folder.
+    A video keeps its duration and its audio: --factor N (any N >= 2) turns M frames into
+    (M-1)*N+1 at N times the rate (as a folder: output frame N*k is input frame k); --fps
+    TARGET (60, 119.88, 60000/1001 ...) puts output frame k at exactly k/TARGET seconds, each
+    synthesized at its own t between the two inputs around it. Models that take any t are called
+    at those times; models that only know t=0.5 reach other times by recursive bisection up to
+    the nearest power of two, then take the nearest time (factor 3: 1/4 and 3/4).
+    Variable-frame-rate input is followed from its own timestamps.
+
+    Real footage: scene cuts are detected and never blended across; --dedup drops repeated
+    frames; --fallback auto blends the pairs the model cannot be trusted on. The run reports
+    how many of each. Image sequences: a folder or a pattern (frames/f_%05d.png), 16-bit
+    PNG/TIFF kept 16-bit, alpha carried from the nearer input frame; a sequence output resumes
+    where an interrupted run stopped. Several inputs, or a folder of videos, run as a batch.
     """
     inputs: list[Path] = list(params.pop("inputs"))
     output: Path = params.pop("output")
@@ -104,7 +170,7 @@ def interpolate_command(params: dict) -> None:
             console.print(str(path))
         return
     inputs, batch = _plan(inputs, output)
-    interpolator = build_interpolator(runtime, section, section.batch_size)
+    interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def output_for(path: Path) -> Path:
         if not batch:
@@ -113,7 +179,8 @@ def interpolate_command(params: dict) -> None:
 
     def job(path: Path, out: Path, progress):
         return interpolate_video(path, out, interpolator, factor=section.factor, fps=section.fps, options=_encode(section),
-                                 image_fps=section.image_fps, progress=progress)
+                                 image_fps=section.image_fps, progress=progress,
+                                 workflow=_workflow(section, _compare_for(section, path, batch)))
 
     _run(inputs, batch, output_for, job, section.overwrite)
 
@@ -145,6 +212,7 @@ def _times(time_: float | None, times: str | None, count: int | None) -> list[fl
 @click.option("--audio", type=click.Choice(["drop", "stretch"]), default=None,
               help="stretch (default): slowed, pitch kept (ffmpeg atempo); drop: no audio.")
 @model_options
+@workflow_options
 @encode_options
 @runtime_options
 @pass_params
@@ -157,7 +225,7 @@ def slowmo_command(params: dict) -> None:
     output: Path | None = params.pop("output")
     runtime, section = settings_for("slowmo", params)
     inputs, batch = _plan(inputs, output)
-    interpolator = build_interpolator(runtime, section, section.batch_size)
+    interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def output_for(path: Path) -> Path:
         if output is None:
@@ -168,7 +236,8 @@ def slowmo_command(params: dict) -> None:
 
     def job(path: Path, out: Path, progress):
         return slowmo_video(path, out, interpolator, factor=section.factor, fps=section.fps, audio=section.audio,
-                            options=_encode(section), image_fps=section.image_fps, progress=progress)
+                            options=_encode(section), image_fps=section.image_fps, progress=progress,
+                            workflow=_workflow(section, _compare_for(section, path, batch)))
 
     _run(inputs, batch, output_for, job, section.overwrite)
 

@@ -52,8 +52,9 @@ def write_image(path: Path, image: np.ndarray) -> None:
     ok, encoded = cv2.imencode(path.suffix.lower(), image)
     if not ok:
         raise OutputError(f"cannot encode {path.name} as {path.suffix}")
-    try:
-        encoded.tofile(path)
+    try:  # a plain file write, not ndarray.tofile: numpy's error drops the errno (ENOSPC, EROFS...)
+        with open(path, "wb") as file:
+            file.write(encoded.data)
     except OSError as exc:
         from ..atomic import describe_os_error
 

@@ -3,6 +3,7 @@ the length of the video. Frames are decoded as stored (`-fps_mode passthrough`):
 conversion would invent duplicate frames."""
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -84,6 +85,28 @@ class VideoReader:
                 returncode = proc.wait()
             log.seek(0)
             stderr = log.read().decode(errors="replace")
+        damage = damage_report(stderr)
         if returncode not in (0, -9) or (returncode == 0 and count == 0):
+            if damage:
+                raise InputError(f"{self.path}: truncated or corrupt: no frame could be decoded ({damage})")
             reason = last_line(stderr) if stderr.strip() else "no frames decoded"
             raise InputError(f"{self.path}: cannot decode video ({reason})")
+        # ffmpeg exits 0 on a truncated file ("partial file", "File ended prematurely"): fewer frames
+        # than the container declares, with a complaint, means frames were lost, not a short video.
+        whole_file = self.start is None and self.end is None
+        if whole_file and stderr.strip() and count < self.info.n_frames:
+            raise InputError(f"{self.path}: truncated or corrupt: decoded {count} of {self.info.n_frames} frames "
+                             f"({damage or last_line(stderr)})")
+
+
+_DAMAGE_SIGNS = ("partial file", "ended prematurely", "invalid data", "corrupt", "truncat", "end of file",
+                 "error while decoding", "invalid nal", "moov atom not found", "missing picture")
+
+
+def damage_report(stderr: str) -> str:
+    """ffmpeg's first line that tells of a damaged file, without its `[demuxer @ 0x...]` prefix."""
+    for line in stderr.splitlines():
+        text = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
+        if any(sign in text.lower() for sign in _DAMAGE_SIGNS):
+            return text
+    return ""

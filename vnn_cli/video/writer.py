@@ -8,8 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import final_name
 from ..errors import OutputError
 from .ffmpeg import ffmpeg_exe, last_line, quote_path
+
+_OS_CAUSES = (("No space left on device", "no space left on the device"), ("Disk quota exceeded", "no space left on the device"),
+              ("Read-only file system", "read-only file system"), ("Permission denied", "permission denied"),
+              ("File too large", "file too large for this file system or limit"))
 
 _YUV_CODECS = {"libx264", "libx265", "libopenh264", "h264_nvenc", "hevc_nvenc"}
 
@@ -43,7 +48,13 @@ class VideoWriter:
     def _failure(self) -> OutputError:
         self._proc.wait()
         self._log.seek(0)
-        return OutputError(f"encoding {self.path.name} failed: {last_line(self._log.read().decode(errors='replace'))}")
+        log = self._log.read().decode(errors="replace")
+        name = final_name(self.path)
+        # ffmpeg's last line is often a consequence ("Nothing was written"); the cause is earlier.
+        for cause, phrase in _OS_CAUSES:
+            if cause in log:
+                return OutputError(f"cannot write {name}: {phrase}")
+        return OutputError(f"encoding {name.name} failed: {last_line(log)}")
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape[:2] != self.size:

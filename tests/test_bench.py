@@ -1,0 +1,139 @@
+"""`vnn bench` end to end on tiny generated clips: the drop-frame scores, the peers, the reports."""
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import moving_frames, write_clip
+from vnn_cli import FrameInterpolator, registry
+from vnn_cli.bench.memory import PeakMemory
+from vnn_cli.bench.report import CSV_FIELDS
+from vnn_cli.metrics import PSNR_CAP
+
+FAST = ("--sizes", "64x48", "--runs", "1", "--frames", "9")
+
+
+@pytest.fixture
+def clips(tmp_path):
+    """A folder with a still clip (every frame the same, stored losslessly) and a moving one."""
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    write_clip(folder / "moving.mp4", moving_frames(11, speed=2), 25)
+    write_clip(folder / "still.mp4", moving_frames(1) * 9, 25, crf=0)
+    return folder
+
+
+def _by(rows, **match):
+    found = [r for r in rows if all(r.get(k) == v for k, v in match.items())]
+    assert len(found) == 1, (match, rows)
+    return found[0]
+
+
+def test_bench_scores_peers_and_writes_json_and_csv(vnn, clips, tmp_path):
+    report, table = tmp_path / "r.json", tmp_path / "r.csv"
+    result = vnn("bench", clips, "--methods", "dup,blend,minterpolate", *FAST, "--e2e-frames", "6",
+                 "--json", report, "--csv", table)
+    assert result.code == 0, result
+    for name in ("dup", "blend", "minterpolate", "moving.mp4", "still.mp4", "End to end"):
+        assert name in result.out
+
+    data = json.loads(report.read_text())
+    assert {"machine", "settings", "clips", "methods", "summary", "quality", "speed", "end_to_end", "targets"} <= set(data)
+    assert [m["name"] for m in data["methods"]] == ["dup", "blend", "minterpolate"]
+    assert {"date", "commit", "cpu", "cpu_cores", "device"} <= set(data["machine"])
+    still = _by(data["clips"], name="still.mp4")
+    assert still["static"] and still["scored_frames"] == 4
+
+    quality = data["quality"]
+    assert len(quality) == 6
+    for row in quality:
+        assert row["error"] is None, row
+        assert {"psnr", "ssim", "fps", "peak_mib", "psnr_per_frame"} <= set(row)
+        assert row["fps"] > 0 and 0 < row["ssim"] <= 1
+    # Nothing moves: repeating a frame is exact (PSNR infinite, capped).
+    assert _by(quality, clip="still.mp4", method="dup")["psnr"] == PSNR_CAP
+    moving = {name: _by(quality, clip="moving.mp4", method=name)["psnr"] for name in ("dup", "blend", "minterpolate")}
+    assert moving["dup"] < moving["blend"] < PSNR_CAP
+    assert moving["minterpolate"] > moving["dup"]  # aligned: it predicts the dropped frame, not a neighbour
+
+    for name in ("dup", "blend", "minterpolate"):
+        speed = _by(data["speed"], method=name, size="64x48")
+        assert speed["error"] is None and speed["fps"] > 0 and speed["runs"] == 1
+        assert _by(data["summary"], method=name)["fps_by_size"]["64x48"] == speed["fps"]
+    assert _by(data["speed"], method="minterpolate")["peak_mib"] > 1  # ffmpeg's own resident size
+
+    e2e = data["end_to_end"]
+    assert e2e is not None, data["end_to_end_note"]
+    assert e2e["clip"] == "moving.mp4"
+    hows = [r["what"] for r in e2e["results"]]
+    assert hows[0] == "ffmpeg decode + encode" and any(h.startswith("vnn interpolate -m") for h in hows)
+    for run in e2e["results"]:
+        assert (run["input_frames"], run["output_frames"]) == (6, 11) and run["output_fps"] > 0
+    assert [t["name"] for t in data["targets"]] == ["speed_vs_minterpolate", "pipeline_share"]
+
+    with open(table, newline="") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == CSV_FIELDS
+        rows = list(reader)
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("quality") == 6 and kinds.count("speed") == 3 and kinds.count("summary") == 3
+    assert "end_to_end" in kinds
+    assert float(_by(rows, kind="quality", clip="still.mp4", method="dup")["psnr"]) == PSNR_CAP
+
+
+class _Exploding(FrameInterpolator):
+    def forward(self, frame0, frame1, t):
+        raise RuntimeError("boom")
+
+
+def test_methods_subset_and_a_failing_method_is_reported(vnn, clips, tmp_path, monkeypatch):
+    monkeypatch.setitem(registry._MODELS, "exploding",
+                        registry.PluginEntry("exploding", "model", _Exploding, "python", "test"))
+    report = tmp_path / "r.json"
+    result = vnn("bench", clips, "--methods", "exploding,dup", *FAST, "--no-e2e", "--json", report)
+    assert result.code == 0, result
+    assert "boom" in result.out
+    data = json.loads(report.read_text())
+    assert [m["name"] for m in data["methods"]] == ["exploding", "dup"]
+    assert {r["method"] for r in data["quality"]} == {"exploding", "dup"}
+    assert all("boom" in r["error"] for r in data["quality"] if r["method"] == "exploding")
+    assert all(r["error"] is None for r in data["quality"] if r["method"] == "dup")
+    assert "boom" in _by(data["speed"], method="exploding")["error"]
+    assert data["end_to_end"] is None
+
+
+def test_unknown_method_names_the_close_one(vnn, clips):
+    result = vnn("bench", clips, "--methods", "dupp", *FAST)
+    assert result.code != 0
+    assert "unknown method 'dupp'" in result.err and "dup" in result.err
+
+
+def test_plot_markdown_and_example_crops(vnn, clips, tmp_path):
+    plot, examples, table = tmp_path / "r.png", tmp_path / "examples", tmp_path / "r.md"
+    result = vnn("bench", clips, "--methods", "dup,blend", *FAST, "--sizes", "none", "--no-e2e",
+                 "--plot", plot, "--examples", examples, "--markdown", table)
+    assert result.code == 0, result
+    text = table.read_text()
+    assert "| method | PSNR dB |" in text and "| still.mp4 | 64×48 | 100.00 | 100.00 |" in text
+    image = cv2.imread(str(plot))
+    assert image is not None and image.shape[0] > 200 and image.shape[1] > 300
+    crops = sorted(p.name for p in examples.iterdir())
+    assert len(crops) == 2 and crops[0].startswith("moving_frame") and crops[1].startswith("still_frame")
+    crop = cv2.imread(str(examples / crops[0]))
+    assert crop.shape[1] >= 3 * 64  # real | dup | blend, side by side
+    assert crop.shape[0] > 48  # the frame under a label
+
+
+def test_peak_memory_sees_an_allocation():
+    with PeakMemory("cpu") as peak:
+        block = np.ones(64 * 2**20, np.uint8)
+        del block
+    if peak.mib is None:
+        pytest.skip("no resettable peak-memory counter on this system")
+    assert peak.mib >= 60
+    with PeakMemory("cpu") as quiet:
+        torch.zeros(4)
+    assert quiet.mib < 60

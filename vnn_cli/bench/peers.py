@@ -1,0 +1,162 @@
+"""Who takes part in a benchmark: every registered model that can run (it needs no weights, or its
+weights are here), and ffmpeg's motion-compensated `minterpolate` as an outside peer.
+
+minterpolate runs through the ffmpeg bundled with the dependencies. It is fed the even frames as
+raw RGB through a pipe and its output is read back raw (no lossy encode on either side), at twice
+the rate, so output frame 2k is input k and frame 2k+1 is its prediction of the dropped frame.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import registry
+from ..errors import UnknownNameError, VnnError
+from ..metrics import psnr
+from ..video.ffmpeg import ffmpeg_exe, last_line
+from ..weights import default_weights_path
+
+MINTERPOLATE = "minterpolate"
+MINTERPOLATE_FILTER = "minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
+BASELINES = ("dup", "blend")
+# The rate the even frames are fed at; only the ratio of output to input rate (2) matters.
+_FEED_FPS = 25
+
+
+class PeerError(VnnError):
+    """An outside method (ffmpeg) failed or gave output that cannot be scored."""
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    kind: str  # "model" (a registered plugin, run in this process) or "ffmpeg"
+    weights: Path | None = None  # None: the model needs none, or the shipped default applies
+    unavailable: str | None = None  # why it cannot run (asked for by name, but no weights)
+
+
+def _ordered(names: list[str]) -> list[str]:
+    """Baselines first, then minterpolate, then the rest by name: cheap to dear, roughly."""
+    rank = {name: i for i, name in enumerate((*BASELINES, MINTERPOLATE))}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def select_methods(requested: list[str] | None, weights: dict[str, Path] | None = None) -> tuple[list[Method], list[str]]:
+    """The methods to run and, for the default selection, notes on the models left out.
+
+    `requested` None: every registered model that can run, plus minterpolate. A name asked for
+    that has no weights is kept with a reason, so the report shows why it has no numbers.
+    """
+    weights = dict(weights or {})
+    known = registry.models()
+    for name in [*weights, *(requested or [])]:
+        if name != MINTERPOLATE and name not in known:
+            raise UnknownNameError("method", name, [*known, MINTERPOLATE])
+    chosen = list(dict.fromkeys(requested)) if requested else _ordered([*known, MINTERPOLATE])
+    methods, skipped = [], []
+    for name in chosen:
+        if name == MINTERPOLATE:
+            methods.append(Method(name, "ffmpeg"))
+            continue
+        path = weights.get(name) or default_weights_path(known[name].factory)
+        missing = path is not None and not Path(path).exists()
+        reason = f"no weights at {path}" if missing else None
+        if reason and not requested:
+            skipped.append(f"{name}: {reason}")
+            continue
+        methods.append(Method(name, "model", weights.get(name), reason))
+    return methods, skipped
+
+
+def minterpolate_command(width: int, height: int) -> list[str]:
+    # minterpolate works in YUV: 4:4:4 keeps the colour whole; the round trip alone scores ~52 dB.
+    chain = f"format=yuv444p,{MINTERPOLATE_FILTER.format(fps=2 * _FEED_FPS)},format=rgb24"
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", str(_FEED_FPS), "-i", "-",
+            "-vf", chain, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+
+
+@dataclass
+class FfmpegRun:
+    frames: list[np.ndarray]
+    seconds: float  # wall time from start to exit, pipes included
+    peak_mib: float  # the ffmpeg process's own peak resident set
+
+
+def run_minterpolate(frames: list[np.ndarray]) -> FfmpegRun:
+    """All of ffmpeg's output frames for `frames` fed at one rate and asked for at twice that."""
+    height, width = frames[0].shape[:2]
+    frame_bytes = width * height * 3
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(minterpolate_command(width, height), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=log)
+
+        def feed() -> None:
+            try:
+                for frame in frames:
+                    proc.stdin.write(np.ascontiguousarray(frame[:, :, :3], dtype=np.uint8).data)
+            except (BrokenPipeError, OSError):
+                pass  # ffmpeg died; its exit status and log say why
+            finally:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        try:
+            data = proc.stdout.read()
+        except BaseException:  # Ctrl-C or SIGTERM: leave no ffmpeg behind
+            proc.kill()
+            proc.wait()
+            raise
+        proc.stdout.close()
+        feeder.join()
+        # wait4, not wait: it returns this child's own resource usage, its peak memory among it.
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            log.seek(0)
+            raise PeerError(f"ffmpeg minterpolate failed: {last_line(log.read().decode(errors='replace'))}")
+    count = len(data) // frame_bytes
+    out = [np.frombuffer(data, np.uint8, frame_bytes, i * frame_bytes).reshape(height, width, 3) for i in range(count)]
+    return FfmpegRun(out, seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+
+
+def _alignment(outputs: list[np.ndarray], evens: list[np.ndarray]) -> int:
+    """Index of the output frame that is the first even frame (0 unless ffmpeg shifts the start)."""
+    best, best_score = 0, -1.0
+    for offset in range(3):
+        pairs = [(outputs[offset + 2 * k], evens[k]) for k in range(min(3, len(evens))) if offset + 2 * k < len(outputs)]
+        score = float(np.mean([psnr(a, b) for a, b in pairs])) if pairs else -1.0
+        if score > best_score + 1e-9:
+            best, best_score = offset, score
+    if best_score < 35:
+        raise PeerError(f"minterpolate's output does not line up with its input (best match {best_score:.1f} dB)")
+    return best
+
+
+def minterpolate_midframes(evens: list[np.ndarray]) -> FfmpegRun:
+    """minterpolate's prediction of the frame between each pair of `evens`.
+
+    ffmpeg stops short of the last pair (the filter looks ahead), so the last frame is fed twice
+    more; the extra predictions are not used.
+    """
+    padded = [*evens, evens[-1], evens[-1]]
+    run = run_minterpolate(padded)
+    offset = _alignment(run.frames, evens)
+    needed = [offset + 2 * k + 1 for k in range(len(evens) - 1)]
+    if needed[-1] >= len(run.frames):
+        raise PeerError(f"minterpolate returned {len(run.frames)} frames for {len(padded)}: too few to compare")
+    run.frames = [run.frames[i] for i in needed]
+    return run

@@ -1,0 +1,298 @@
+"""What a benchmark leaves behind: a summary per method, JSON and CSV files, a PSNR-against-speed
+plot and side-by-side crops of the frames the methods got most wrong. Every file is written under
+a temporary name and renamed when complete.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from ..atomic import atomic_file, atomic_folder
+from ..errors import OutputError
+from ..metrics import PSNR_CAP
+from ..video.images import write_image
+from .speed import TARGET_SIZE
+
+if TYPE_CHECKING:
+    from .quality import Clip, Score
+    from .run import BenchResult
+
+_LABEL_HEIGHT = 18
+
+
+@dataclass
+class Example:
+    clip: str
+    frame: int  # index of the predicted frame among the clip's kept frames
+    methods: list[str]
+    image: np.ndarray  # real | each method, side by side
+
+    @property
+    def filename(self) -> str:
+        return f"{Path(self.clip).stem}_frame{self.frame:03d}.png"
+
+
+def _focus(scores: list["Score"], preferred: str) -> "Score | None":
+    """The method whose failures are worth looking at: the preferred one, else the best here."""
+    usable = [s for s in scores if s.predictions and s.psnr]
+    for score in usable:
+        if score.method == preferred:
+            return score
+    return max(usable, key=lambda s: s.mean_psnr or -math.inf, default=None)
+
+
+def _crop_box(prediction: np.ndarray, target: np.ndarray, size: int) -> tuple[int, int, int, int]:
+    """A size×size window (or the whole frame, if smaller) around the largest error."""
+    height, width = target.shape[:2]
+    ch, cw = min(size, height), min(size, width)
+    error = np.abs(prediction.astype(np.float32) - target.astype(np.float32)).mean(axis=2)
+    error = cv2.blur(error, (max(1, cw // 4), max(1, ch // 4)))
+    y, x = np.unravel_index(int(np.argmax(error)), error.shape)
+    top = int(np.clip(y - ch // 2, 0, height - ch))
+    left = int(np.clip(x - cw // 2, 0, width - cw))
+    return top, left, ch, cw
+
+
+def _labelled(tile: np.ndarray, text: str) -> np.ndarray:
+    band = np.full((_LABEL_HEIGHT, tile.shape[1], 3), 24, np.uint8)
+    cv2.putText(band, text, (3, _LABEL_HEIGHT - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+    return np.vstack([band, tile])
+
+
+def worst_examples(clip: "Clip", scores: list["Score"], focus: str, count: int = 1, crop: int = 256) -> list[Example]:
+    """The `count` frames of `clip` the focus method scored worst, cropped around its largest
+    error: the real frame, then every method that produced a prediction, left to right."""
+    main = _focus(scores, focus)
+    if main is None:
+        return []
+    shown = [s for s in scores if s.predictions]
+    targets = [middle for _, middle, _ in clip.triplets()]
+    examples = []
+    for index in np.argsort(main.psnr)[:count]:
+        index = int(index)
+        target = targets[index]
+        top, left, ch, cw = _crop_box(main.predictions[index], target, crop)
+        tiles = [_labelled(target[top : top + ch, left : left + cw], "real")]
+        for score in shown:
+            tile = score.predictions[index][top : top + ch, left : left + cw]
+            tiles.append(_labelled(tile, f"{score.method} {score.psnr[index]:.1f}"))
+        gap = np.full((tiles[0].shape[0], 2, 3), 255, np.uint8)
+        row = [part for tile in tiles for part in (tile, gap)][:-1]
+        examples.append(Example(clip.name, 2 * index + 1, [s.method for s in shown], np.hstack(row)))
+    return examples
+
+
+def write_examples(folder: Path, examples: list[Example]) -> list[Path]:
+    with atomic_folder(Path(folder)) as temp:
+        for example in examples:
+            write_image(temp / example.filename, example.image)
+    return [Path(folder) / e.filename for e in examples]
+
+
+@dataclass
+class MethodSummary:
+    method: str
+    psnr: float | None  # mean over clips of each clip's mean
+    ssim: float | None
+    fps: float | None  # frames predicted per second over all clips
+    fps_by_size: dict[str, float | None]
+    peak_mib: float | None  # the most over clips and sizes
+    clips_scored: int
+    errors: list[str]
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def summarize(result: "BenchResult") -> list[MethodSummary]:
+    summaries = []
+    for method in result.methods:
+        scores = [s for s in result.scores if s.method == method.name]
+        good = [s for s in scores if not s.error]
+        speeds = [s for s in result.speeds if s.method == method.name]
+        seconds = sum(s.seconds for s in good)
+        peaks = [p for p in [*(s.peak_mib for s in good), *(s.peak_mib for s in speeds if not s.error)] if p is not None]
+        errors = list(dict.fromkeys(
+            [f"{s.clip}: {s.error}" for s in scores if s.error] + [f"{s.size}: {s.error}" for s in speeds if s.error]))
+        summaries.append(MethodSummary(
+            method=method.name,
+            psnr=_mean([s.mean_psnr for s in good]),
+            ssim=_mean([s.mean_ssim for s in good]),
+            fps=sum(len(s.psnr) for s in good) / seconds if seconds > 0 else None,
+            fps_by_size={s.size: s.fps for s in speeds},
+            peak_mib=max(peaks) if peaks else None,
+            clips_scored=len(good),
+            errors=errors,
+        ))
+    return summaries
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no infinities or NaN: those become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _score_dict(score: "Score") -> dict:
+    return {"clip": score.clip, "method": score.method, "psnr": score.mean_psnr, "ssim": score.mean_ssim,
+            "fps": score.fps, "seconds": score.seconds, "peak_mib": score.peak_mib, "frames": len(score.psnr),
+            "error": score.error, "psnr_per_frame": score.psnr, "ssim_per_frame": score.ssim}
+
+
+def to_dict(result: "BenchResult") -> dict:
+    """Everything the run measured, as plain JSON-able data."""
+    data = {
+        "machine": result.machine,
+        "settings": result.settings,
+        "psnr_cap": PSNR_CAP,
+        "clips": [dataclasses.asdict(c) for c in result.clips],
+        "methods": [dataclasses.asdict(m) for m in result.methods],
+        "skipped_methods": result.skipped,
+        "summary": [dataclasses.asdict(s) for s in summarize(result)],
+        "quality": [_score_dict(s) for s in result.scores],
+        "speed": [dataclasses.asdict(s) for s in result.speeds],
+        "end_to_end": dataclasses.asdict(result.end_to_end) if result.end_to_end else None,
+        "end_to_end_note": result.e2e_note,
+        "targets": [dataclasses.asdict(t) for t in result.targets],
+    }
+    return _clean(data)
+
+
+def write_json(path: Path, result: "BenchResult") -> None:
+    with atomic_file(Path(path)) as temp:
+        temp.write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
+
+
+CSV_FIELDS = ["kind", "method", "clip", "size", "psnr", "ssim", "fps", "seconds", "peak_mib", "frames", "error"]
+
+
+def csv_rows(result: "BenchResult") -> list[dict]:
+    """One row per measurement: `quality` (method on a clip), `speed` (method at a size),
+    `end_to_end` (a way through the pipeline) and `summary` (method over all clips)."""
+    rows = [{"kind": "quality", "method": s.method, "clip": s.clip, "psnr": s.mean_psnr, "ssim": s.mean_ssim,
+             "fps": s.fps, "seconds": s.seconds, "peak_mib": s.peak_mib, "frames": len(s.psnr), "error": s.error}
+            for s in result.scores]
+    rows += [{"kind": "speed", "method": s.method, "size": s.size, "fps": s.fps, "seconds": s.seconds,
+              "peak_mib": s.peak_mib, "frames": s.runs, "error": s.error} for s in result.speeds]
+    if result.end_to_end:
+        e2e = result.end_to_end
+        rows += [{"kind": "end_to_end", "method": r.what, "clip": e2e.clip, "size": f"{e2e.width}x{e2e.height}",
+                  "fps": r.interpolated_fps, "seconds": r.seconds, "frames": r.output_frames, "error": r.error}
+                 for r in e2e.results]
+    rows += [{"kind": "summary", "method": s.method, "psnr": s.psnr, "ssim": s.ssim, "fps": s.fps,
+              "peak_mib": s.peak_mib, "frames": s.clips_scored, "error": "; ".join(s.errors) or None}
+             for s in summarize(result)]
+    return rows
+
+
+def write_csv(path: Path, result: "BenchResult") -> None:
+    with atomic_file(Path(path)) as temp:
+        with open(temp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            for row in csv_rows(result):
+                writer.writerow({k: ("" if v is None else v) for k, v in _clean(row).items()})
+
+
+def plot_axis(result: "BenchResult") -> tuple[str, dict[str, float]]:
+    """The speed each method is plotted at: 1280x720 if measured, else the first size, else the clips."""
+    summaries = summarize(result)
+    sizes = list(dict.fromkeys(s.size for s in result.speeds))
+    for size in ([TARGET_SIZE] if TARGET_SIZE in sizes else []) + sizes:
+        fps = {s.method: s.fps_by_size.get(size) for s in summaries if s.fps_by_size.get(size)}
+        if fps:
+            return f"frames per second at {size}", fps
+    return "frames per second on the clips", {s.method: s.fps for s in summaries if s.fps}
+
+
+def write_plot(path: Path, result: "BenchResult") -> None:
+    """PSNR (mean over clips) against speed, one labelled point per method; log-scaled speed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise OutputError("--plot needs matplotlib: pip install matplotlib") from None
+    label, speeds = plot_axis(result)
+    points = [(s.method, speeds[s.method], s.psnr) for s in summarize(result) if s.psnr is not None and s.method in speeds]
+    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for name, fps, quality in points:
+        axes.scatter([fps], [quality], s=40)
+        axes.annotate(name, (fps, quality), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    axes.set_xscale("log")
+    axes.margins(x=0.2, y=0.1)  # room for the labels of the outermost points
+    axes.set_xlabel(f"{label}, {result.machine['device']} (log scale)")
+    axes.set_ylabel("PSNR, dB (drop-frame, mean over clips)")
+    clips = sum(1 for c in result.clips if not c.error)
+    axes.set_title(f"vnn bench: quality against speed ({clips} clips)", fontsize=10)
+    axes.grid(True, which="both", alpha=0.3)
+    if not points:
+        axes.text(0.5, 0.5, "no method has both a PSNR and a speed", transform=axes.transAxes, ha="center")
+    figure.tight_layout()
+    with atomic_file(Path(path)) as temp:
+        figure.savefig(temp, format="png")
+    plt.close(figure)
+
+
+def _cell(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if digits == 2 and value >= 100 and value != PSNR_CAP else f"{value:.{digits}f}"
+
+
+def markdown(result: "BenchResult") -> str:
+    """The run as Markdown tables, for the README's "Results" section."""
+    machine = result.machine
+    sizes = list(dict.fromkeys(s.size for s in result.speeds))
+    lines = [f"Machine: {machine['cpu']}, {machine['cpu_cores']} cores, device {machine['device']} "
+             f"(torch {machine['torch_version']}, {machine['torch_threads']} threads); "
+             f"commit `{machine['commit'] or '?'}`; {machine['date']}.", ""]
+    header = ["method", "PSNR dB", "SSIM", "fps (clips)", *(f"fps {s}" for s in sizes), "peak MiB", "notes"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for s in summarize(result):
+        note = s.errors[0] if s.errors else ""
+        cells = [s.method, _cell(s.psnr), _cell(s.ssim, 4), _cell(s.fps), *(_cell(s.fps_by_size.get(z)) for z in sizes),
+                 _cell(s.peak_mib, 0), note.replace("|", "/")]
+        lines.append("| " + " | ".join(cells) + " |")
+    methods = [m.name for m in result.methods]
+    by_key = {(s.clip, s.method): s for s in result.scores}
+    lines += ["", "| clip | size | " + " | ".join(methods) + " |", "|" + "---|" * (len(methods) + 2)]
+    for clip in result.clips:
+        cells = [_cell(by_key[(clip.name, m)].mean_psnr) if (clip.name, m) in by_key else "–" for m in methods]
+        size = f"{clip.width}×{clip.height}" if clip.width else "–"
+        lines.append(f"| {clip.name} | {size} | " + " | ".join(cells) + " |")
+    if result.end_to_end:
+        e2e = result.end_to_end
+        lines += ["", f"End to end on {e2e.clip} ({e2e.width}×{e2e.height}), twice the frame rate:", "",
+                  "| how | frames in → out | seconds | new frames/s | frames written/s |", "|---|---|---|---|---|"]
+        for run in e2e.results:
+            lines.append(f"| {run.what} | {run.input_frames} → {run.output_frames} | {run.seconds:.2f} | "
+                         f"{_cell(run.interpolated_fps)} | {_cell(run.output_fps)} |")
+    lines.append("")
+    for target in result.targets:
+        verdict = {True: "met", False: "**not met**", None: "not measured"}[target.met]
+        value = f"{target.value:.2f}" if target.value is not None else "–"
+        lines.append(f"- {target.description} ≥ {target.required:g}: {value}, {verdict} ({target.note})")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path: Path, result: "BenchResult") -> None:
+    with atomic_file(Path(path)) as temp:
+        temp.write_text(markdown(result))

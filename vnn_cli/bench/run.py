@@ -1,0 +1,332 @@
+"""`vnn bench` as a library call: every method on the same frames of every clip, then on fixed
+sizes, then the whole pipeline on one clip, and the speed targets checked from those numbers.
+
+A method that fails (missing weights, an exception in a plugin, ffmpeg refusing) is recorded with
+its error where its numbers would be; the run goes on.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .._version import __version__
+from ..engine import Interpolator
+from ..errors import VnnError
+from ..settings import DEFAULT_MODEL, BenchSettings, InterpolateSettings
+from ..video.media import expand_inputs
+from ..video.probe import probe
+from ..video.reader import VideoReader
+from ..weights import load_model
+from .peers import BASELINES, MINTERPOLATE, Method, select_methods
+from .quality import Clip, Score, load_clip, score_minterpolate, score_model
+from .report import Example, worst_examples
+from .speed import TARGET_SIZE, Speed, Throughput, end_to_end, minterpolate_speed, model_speed, parse_size
+
+Progress = Callable[[int, int], None]
+Status = Callable[[str], None]
+
+# The speed targets vnn is held to (README): the default model at 1280x720 against minterpolate,
+# and the whole pipeline against the model alone.
+TARGET_VS_MINTERPOLATE = 3.0
+TARGET_PIPELINE_SHARE = 0.8
+
+
+@dataclass
+class ClipInfo:
+    name: str
+    path: str
+    width: int | None = None
+    height: int | None = None
+    frames: int = 0
+    scored_frames: int = 0
+    static: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Target:
+    name: str
+    description: str
+    value: float | None
+    required: float
+    met: bool | None  # None: could not be measured in this run
+    note: str = ""
+
+
+@dataclass
+class EndToEnd:
+    clip: str
+    width: int
+    height: int
+    model: str
+    model_fps: float | None  # the model's own frames per second on this clip's frames
+    results: list[Throughput]
+
+
+@dataclass
+class BenchResult:
+    machine: dict
+    settings: dict
+    clips: list[ClipInfo]
+    methods: list[Method]
+    skipped: list[str]
+    scores: list[Score]
+    speeds: list[Speed]
+    end_to_end: EndToEnd | None
+    targets: list[Target]
+    examples: list[Example] = field(default_factory=list)
+    e2e_note: str = ""
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, VnnError) else f"{type(exc).__name__}: {exc}"
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}{'+changes' if dirty else ''}" if commit else None
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(device: torch.device) -> dict:
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "vnn_version": __version__,
+        "torch_version": torch.__version__,
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "gpu": gpu,
+    }
+
+
+class _Steps:
+    def __init__(self, total: int, progress: Progress | None, status: Status | None):
+        self.done, self.total = 0, total
+        self.progress, self.status = progress, status
+
+    def begin(self, text: str) -> None:
+        if self.status:
+            self.status(text)
+
+    def end(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _e2e_clip(clips: list[ClipInfo]) -> ClipInfo | None:
+    """The moving clip nearest to 1280x720 in pixels: the size the pipeline target speaks of."""
+    width, height = parse_size(TARGET_SIZE)
+    usable = [c for c in clips if c.width and not c.static and not c.error]
+    return min(usable, key=lambda c: abs(c.width * c.height - width * height), default=None)
+
+
+def _e2e_model(preferred: str | None, ready: dict[str, Interpolator]) -> str | None:
+    others = [name for name in ready if name not in BASELINES]
+    for name in (preferred, DEFAULT_MODEL, *others, "blend", *ready):
+        if name in ready:
+            return name
+    return None
+
+
+def _load_methods(methods: list[Method], device: torch.device, half: bool,
+                  steps: _Steps) -> tuple[dict[str, Interpolator], dict[str, str]]:
+    """The models that load, ready to run one pair at a time; and why the others cannot run."""
+    ready: dict[str, Interpolator] = {}
+    broken: dict[str, str] = {}
+    for method in methods:
+        steps.begin(f"loading {method.name}")
+        if method.unavailable:
+            broken[method.name] = method.unavailable
+        elif method.kind == "model":
+            try:
+                model = load_model(method.name, method.weights, None, device)
+                ready[method.name] = Interpolator(model, device, half=half, batch_size=1)
+            except Exception as exc:  # a plugin is foreign code: its failure is a result, not a crash
+                broken[method.name] = _describe(exc)
+        steps.end()
+    return ready, broken
+
+
+def _score_clip(clip: Clip, methods: list[Method], ready: dict[str, Interpolator], broken: dict[str, str],
+                keep: bool, steps: _Steps) -> list[Score]:
+    scores = []
+    for method in methods:
+        steps.begin(f"{clip.name}: {method.name}")
+        try:
+            if method.name in broken:
+                score = Score(clip.name, method.name, error=broken[method.name])
+            elif method.kind == "ffmpeg":
+                score = score_minterpolate(clip, keep=keep)
+            else:
+                score = score_model(ready[method.name], clip, method.name, keep=keep)
+        except Exception as exc:  # reported in the table; the other methods still run
+            score = Score(clip.name, method.name, error=_describe(exc))
+        scores.append(score)
+        steps.end()
+    return scores
+
+
+def _measure_speed(method: Method, ready: dict[str, Interpolator], broken: dict[str, str], width: int, height: int,
+                   runs: int) -> Speed:
+    size = f"{width}x{height}"
+    try:
+        if method.name in broken:
+            return Speed(method.name, size, error=broken[method.name])
+        if method.kind == "ffmpeg":
+            return minterpolate_speed(width, height, runs)
+        return model_speed(ready[method.name], method.name, width, height, runs)
+    except Exception as exc:
+        return Speed(method.name, size, error=_describe(exc))
+
+
+def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device | str = "cpu", half: bool = False,
+              *, want_examples: bool = False, progress: Progress | None = None,
+              status: Status | None = None) -> BenchResult:
+    """Everything `vnn bench` measures. `progress(done, total)` counts steps (a method on a clip,
+    at a size...); `status(text)` says what runs now."""
+    device = torch.device(device)
+    paths = expand_inputs([Path(p) for p in inputs])
+    methods, skipped = select_methods(settings.methods, settings.weights)
+    sizes = [parse_size(s) for s in settings.sizes]
+    steps = _Steps(len(methods) * (len(paths) + len(sizes) + 1) + (1 if settings.e2e else 0), progress, status)
+    ready, broken = _load_methods(methods, device, half, steps)
+
+    infos: list[ClipInfo] = []
+    scores: list[Score] = []
+    examples: list[Example] = []
+    for path in paths:
+        info = ClipInfo(path.name, str(path))
+        infos.append(info)
+        try:
+            clip = load_clip(path, settings.frames, settings.start, settings.max_width)
+        except VnnError as exc:
+            info.error = str(exc)
+            for method in methods:
+                scores.append(Score(path.name, method.name, error=f"clip unusable: {exc}"))
+                steps.end()
+            continue
+        info.width, info.height = clip.size
+        info.frames, info.scored_frames, info.static = len(clip.frames), len(clip.triplets()), clip.static
+        clip_scores = _score_clip(clip, methods, ready, broken, want_examples, steps)
+        scores.extend(clip_scores)
+        if want_examples:
+            examples.extend(worst_examples(clip, clip_scores, focus=DEFAULT_MODEL, count=settings.examples_per_clip,
+                                           crop=settings.crop))
+            for score in clip_scores:
+                score.predictions = None  # one clip's predictions in memory at a time
+
+    speeds: list[Speed] = []
+    for width, height in sizes:
+        for method in methods:
+            steps.begin(f"speed {width}x{height}: {method.name}")
+            speeds.append(_measure_speed(method, ready, broken, width, height, settings.runs))
+            steps.end()
+
+    e2e, e2e_note = None, ""
+    if settings.e2e:
+        steps.begin("end to end: vnn interpolate and ffmpeg")
+        e2e, e2e_note = _run_end_to_end(infos, scores, ready, settings, device, half)
+        steps.end()
+
+    return BenchResult(
+        machine=machine_info(device),
+        settings=settings.model_dump(mode="json"),
+        clips=infos,
+        methods=methods,
+        skipped=skipped,
+        scores=scores,
+        speeds=speeds,
+        end_to_end=e2e,
+        targets=check_targets(speeds, e2e),
+        examples=examples,
+        e2e_note=e2e_note,
+    )
+
+
+def _run_end_to_end(clips: list[ClipInfo], scores: list[Score], ready: dict[str, Interpolator], settings: BenchSettings,
+                    device: torch.device, half: bool) -> tuple[EndToEnd | None, str]:
+    clip = _e2e_clip(clips)
+    model = _e2e_model(settings.e2e_model, ready)
+    if clip is None or model is None:
+        return None, "end to end not run: " + ("no moving clip" if clip is None else "no model could run")
+    frames = []
+    for frame in VideoReader(Path(clip.path), start=settings.start or None, max_width=settings.max_width):
+        frames.append(frame.copy())
+        if len(frames) >= settings.e2e_frames:
+            break
+    # As `vnn interpolate` runs by default: its batch size (pairs per model call), the rest as is.
+    batch_size = InterpolateSettings().batch_size
+    names = [model, *(["dup"] if "dup" in ready and model != "dup" else [])]  # dup: the pipeline alone
+    chosen = {name: Interpolator(ready[name].model, device, half=half, batch_size=batch_size) for name in names}
+    own = next((s.fps for s in scores if s.clip == clip.name and s.method == model and not s.error), None)
+    try:
+        results = end_to_end(frames, probe(Path(clip.path)).fps, chosen)
+    except Exception as exc:
+        return None, f"end to end failed: {_describe(exc)}"
+    return EndToEnd(clip.name, clip.width, clip.height, model, own, results), ""
+
+
+def _speed_at(speeds: list[Speed], method: str, size: str) -> float | None:
+    return next((s.fps for s in speeds if s.method == method and s.size == size and s.fps), None)
+
+
+def check_targets(speeds: list[Speed], e2e: EndToEnd | None) -> list[Target]:
+    """The default model against minterpolate at 1280x720, and the pipeline against the model."""
+    targets = []
+    ours, theirs = _speed_at(speeds, DEFAULT_MODEL, TARGET_SIZE), _speed_at(speeds, MINTERPOLATE, TARGET_SIZE)
+    ratio = ours / theirs if ours and theirs else None
+    missing = [n for n, v in ((DEFAULT_MODEL, ours), (MINTERPOLATE, theirs)) if not v]
+    targets.append(Target(
+        "speed_vs_minterpolate",
+        f"{DEFAULT_MODEL} fps / minterpolate fps at {TARGET_SIZE}",
+        ratio, TARGET_VS_MINTERPOLATE, None if ratio is None else ratio >= TARGET_VS_MINTERPOLATE,
+        f"{ours:.2f} vs {theirs:.2f} fps" if ratio else f"no {TARGET_SIZE} speed for {', '.join(missing)}",
+    ))
+    share, note = None, "end to end not run"
+    if e2e is not None:
+        run = next((r for r in e2e.results if r.what.endswith(f"-m {e2e.model}")), None)
+        if e2e.model != DEFAULT_MODEL:
+            note = f"{DEFAULT_MODEL} did not run; the pipeline ran {e2e.model}"
+        elif run is None or not e2e.model_fps:
+            note = "the model has no speed on this clip"
+        else:
+            share = run.interpolated_fps / e2e.model_fps
+            note = (f"{run.interpolated_fps:.2f} vs {e2e.model_fps:.2f} interpolated fps on {e2e.clip} "
+                    f"({e2e.width}x{e2e.height})")
+    targets.append(Target(
+        "pipeline_share",
+        f"vnn interpolate end-to-end fps / {DEFAULT_MODEL}'s own fps",
+        share, TARGET_PIPELINE_SHARE, None if share is None else share >= TARGET_PIPELINE_SHARE, note,
+    ))
+    return targets

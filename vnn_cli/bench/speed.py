@@ -1,0 +1,163 @@
+"""Speed and memory on fixed frame sizes, and the whole `vnn interpolate` pipeline on a real clip.
+
+Fixed sizes use synthetic frames (a smooth texture panning under a moving square), so every method
+sees the same content at each size. A method runs once untimed (warm-up: lazy allocations, caches,
+OpenCV and torch start-up), then `runs` times; the median time gives the frames per second.
+minterpolate is timed by whole ffmpeg runs on the same frames, per frame it predicted (start-up
+cancelled out, see `minterpolate_speed`).
+"""
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..engine import Interpolator
+from ..interpolate import EncodeOptions, interpolate_video
+from ..video.ffmpeg import run_ffmpeg
+from ..video.probe import probe
+from ..video.writer import VideoWriter
+from .memory import PeakMemory
+from .peers import PeerError, run_minterpolate
+
+# The size the speed targets speak of (README): 720p.
+TARGET_SIZE = "1280x720"
+# Frames fed to ffmpeg in the two timed minterpolate runs (see `minterpolate_speed`): it predicts
+# the frames between all but the last pair, so 1 and 5 frames, 4 of difference.
+MINTERPOLATE_SHORT_RUN = 3
+MINTERPOLATE_LONG_RUN = 7
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, height = text.lower().split("x")
+    return int(width), int(height)
+
+
+def synthetic_frames(width: int, height: int, count: int, speed: int = 3, seed: int = 0) -> list[np.ndarray]:
+    """`count` frames of a textured scene panning left by `speed` px a frame, a square moving right."""
+    rng = np.random.default_rng(seed)
+    wide = width + speed * count
+    coarse = rng.random((max(2, height // 24), max(2, wide // 24), 3)).astype(np.float32)
+    texture = cv2.resize(coarse, (wide, height), interpolation=cv2.INTER_CUBIC) * 160 + 40
+    texture += rng.normal(0, 6, texture.shape).astype(np.float32)  # fine detail for the matchers
+    texture = np.clip(texture, 0, 255).astype(np.uint8)
+    side = max(4, min(width, height) // 6)
+    frames = []
+    for i in range(count):
+        frame = np.ascontiguousarray(texture[:, i * speed : i * speed + width])
+        x = (width // 8 + i * speed * 2) % max(1, width - side)
+        frame[height // 3 : height // 3 + side, x : x + side] = (250, 220, 30)
+        frames.append(frame)
+    return frames
+
+
+@dataclass
+class Speed:
+    method: str
+    size: str
+    fps: float | None = None
+    seconds: float | None = None  # median time for one predicted frame
+    peak_mib: float | None = None
+    runs: int = 0
+    error: str | None = None
+
+
+def model_speed(interpolator: Interpolator, method: str, width: int, height: int, runs: int) -> Speed:
+    frame0, frame1 = synthetic_frames(width, height, 3)[::2]
+    with PeakMemory(interpolator.device) as peak:
+        interpolator(frame0, frame1, [0.5])  # warm-up
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            interpolator(frame0, frame1, [0.5])
+            times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    return Speed(method, f"{width}x{height}", 1 / median, median, peak.mib, runs)
+
+
+def minterpolate_speed(width: int, height: int, runs: int) -> Speed:
+    """Seconds per predicted frame from the difference between a long and a short ffmpeg run:
+    process start-up, pipe set-up and the filter's look-ahead at the end cancel out, so ffmpeg is
+    charged only for the frames themselves."""
+    frames = synthetic_frames(width, height, 2 * MINTERPOLATE_LONG_RUN)[::2]
+    run_minterpolate(frames[:MINTERPOLATE_SHORT_RUN])  # warm-up: the binary and its libraries into the page cache
+    times, whole, peaks = [], [], []
+    for _ in range(runs):
+        short = run_minterpolate(frames[:MINTERPOLATE_SHORT_RUN])
+        long = run_minterpolate(frames)
+        predicted = len(long.frames) // 2
+        if predicted == 0:
+            raise PeerError(f"minterpolate predicted no frames at {width}x{height}")
+        extra_frames = predicted - len(short.frames) // 2
+        extra_seconds = long.seconds - short.seconds
+        peaks += [short.peak_mib, long.peak_mib]
+        whole.append(long.seconds / predicted)
+        if extra_frames > 0 and extra_seconds > 0:  # noise can invert the difference on tiny frames
+            times.append(extra_seconds / extra_frames)
+    median = statistics.median(times or whole)  # the whole runs, start-up and all, only if no difference is usable
+    return Speed("minterpolate", f"{width}x{height}", 1 / median, median, max(peaks), runs)
+
+
+@dataclass
+class Throughput:
+    """One way of turning `input_frames` of a clip into `output_frames` (twice the rate)."""
+
+    what: str
+    input_frames: int
+    output_frames: int
+    seconds: float
+    interpolated_fps: float  # new frames made per second of wall time
+    output_fps: float  # frames written per second of wall time
+    error: str | None = None
+
+
+def trim_clip(source: list[np.ndarray], fps, folder: Path) -> Path:
+    """The frames as an ordinary H.264 file, so decoding costs what a user's clip costs."""
+    height, width = source[0].shape[:2]
+    path = Path(folder) / "e2e_source.mp4"
+    writer = VideoWriter(path, width, height, fps, crf=18, preset="veryfast")
+    for frame in source:
+        writer.write(frame)
+    writer.close()
+    return path
+
+
+def pipeline_throughput(clip: Path, interpolator: Interpolator, what: str, folder: Path) -> Throughput:
+    """`vnn interpolate CLIP --factor 2` as the command runs it: decode, model, encode (defaults)."""
+    output = Path(folder) / f"e2e_{what.replace(' ', '_')}.mp4"
+    result = interpolate_video(clip, output, interpolator, factor=2, options=EncodeOptions(overwrite=True))
+    made = result.frames_out - result.frames_in
+    return Throughput(what, result.frames_in, result.frames_out, result.seconds, made / result.seconds,
+                      result.frames_out / result.seconds)
+
+
+def ffmpeg_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
+    """A plain ffmpeg decode and encode to the same output: twice the rate (frames repeated),
+    the same codec and settings as `vnn interpolate`'s defaults. What the pipeline cannot beat."""
+    info = probe(clip)
+    frames_out = 2 * frames_in - 1
+    options = EncodeOptions()
+    rate = info.fps * 2
+    output = Path(folder) / "e2e_ffmpeg.mp4"
+    started = time.perf_counter()
+    run_ffmpeg(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}", "-frames:v", str(frames_out),
+                "-c:v", options.codec, "-crf", str(options.crf), "-preset", options.preset, "-pix_fmt", "yuv420p",
+                str(output)], PeerError, "ffmpeg decode + encode")
+    seconds = time.perf_counter() - started
+    return Throughput("ffmpeg decode + encode", frames_in, frames_out, seconds, (frames_out - frames_in) / seconds,
+                      frames_out / seconds)
+
+
+def end_to_end(source: list[np.ndarray], fps, interpolators: dict[str, Interpolator]) -> list[Throughput]:
+    """The clip through ffmpeg alone, then through `vnn interpolate` with each interpolator."""
+    with tempfile.TemporaryDirectory(prefix="vnn-bench-") as folder:
+        clip = trim_clip(source, fps, Path(folder))
+        results = [ffmpeg_throughput(clip, len(source), Path(folder))]
+        for name, interpolator in interpolators.items():
+            results.append(pipeline_throughput(clip, interpolator, f"vnn interpolate -m {name}", Path(folder)))
+    return results
