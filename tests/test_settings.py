@@ -34,7 +34,7 @@ def test_defaults(vnn, here):
     assert merged["runtime"] == {"device": "auto", "threads": None, "half": False, "plugins": []}
     assert merged["interpolate"]["factor"] == 2
     assert merged["interpolate"]["times"] == [0.5]
-    assert merged["interpolate"]["model"] == "unet"
+    assert merged["interpolate"]["model"] == "vnnflow"
 
 
 def test_precedence_file_env_flags_in_config_output(vnn, here, monkeypatch):

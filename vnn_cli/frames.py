@@ -43,7 +43,7 @@ def to_tensor(frames: list[np.ndarray] | np.ndarray, device: torch.device, dtype
 def to_numpy(tensor: torch.Tensor, dtype: np.dtype) -> np.ndarray:
     """N×3×H×W floats in [0, 1] -> N×H×W×3 integers of `dtype` (rounded, clipped)."""
     scale = max_value(np.dtype(dtype))
-    out = tensor.float().clamp_(0, 1).mul_(scale).round_().permute(0, 2, 3, 1)
+    out = tensor.float().clamp(0, 1).mul_(scale).round_().permute(0, 2, 3, 1)  # a copy: the caller keeps its tensor
     return out.to("cpu").numpy().astype(dtype)
 
 

@@ -15,6 +15,7 @@ real timestamps when its rate varies), so duration and audio stay in sync.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -356,8 +357,6 @@ class _sinks:
         self._stack = None
 
     def __enter__(self) -> Callable[[_Output], None]:
-        import contextlib
-
         self._stack = contextlib.ExitStack()
         stack = self._stack.__enter__()
         try:

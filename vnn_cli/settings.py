@@ -28,7 +28,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-DEFAULT_MODEL = "unet"
+DEFAULT_MODEL = "vnnflow"
 
 Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
 def _device_spec(value: str) -> str:

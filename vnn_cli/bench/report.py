@@ -281,10 +281,10 @@ def markdown(result: "BenchResult") -> str:
     if result.end_to_end:
         e2e = result.end_to_end
         lines += ["", f"End to end on {e2e.clip} ({e2e.width}×{e2e.height}), twice the frame rate:", "",
-                  "| how | frames in → out | seconds | new frames/s | frames written/s |", "|---|---|---|---|---|"]
+                  "| how | frames in → out | seconds | new frames/s | frames written/s | notes |", "|---|---|---|---|---|---|"]
         for run in e2e.results:
             lines.append(f"| {run.what} | {run.input_frames} → {run.output_frames} | {run.seconds:.2f} | "
-                         f"{_cell(run.interpolated_fps)} | {_cell(run.output_fps)} |")
+                         f"{_cell(run.interpolated_fps)} | {_cell(run.output_fps)} | {run.notes} |")
     lines.append("")
     for target in result.targets:
         verdict = {True: "met", False: "**not met**", None: "not measured"}[target.met]

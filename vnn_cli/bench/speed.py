@@ -114,6 +114,7 @@ class Throughput:
     interpolated_fps: float  # new frames made per second of wall time
     output_fps: float  # frames written per second of wall time
     error: str | None = None
+    notes: str = ""  # what the pipeline did besides synthesizing (fallbacks to a blend, scene cuts)
 
 
 def trim_clip(source: list[np.ndarray], fps, folder: Path) -> Path:
@@ -133,7 +134,17 @@ def pipeline_throughput(clip: Path, interpolator: Interpolator, what: str, folde
     result = interpolate_video(clip, output, interpolator, factor=2, options=EncodeOptions(overwrite=True))
     made = result.frames_out - result.frames_in
     return Throughput(what, result.frames_in, result.frames_out, result.seconds, made / result.seconds,
-                      result.frames_out / result.seconds)
+                      result.frames_out / result.seconds, notes=_job_notes(result))
+
+
+def _job_notes(result) -> str:
+    """Frames the model did not make are part of the story a throughput tells."""
+    notes = [f"{count} frames fell back to a blend ({reason})" for reason, count in getattr(result, "fallbacks", {}).items()]
+    if getattr(result, "cuts", 0):
+        notes.append(f"{result.cuts} scene cuts")
+    if getattr(result, "duplicates", 0):
+        notes.append(f"{result.duplicates} repeated frames dropped")
+    return "; ".join([*notes, *getattr(result, "notes", [])])
 
 
 def ffmpeg_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:

@@ -83,11 +83,11 @@ def _clip_table(result) -> Table:
 
 def _e2e_table(e2e) -> Table:
     table = Table(title=f"End to end on {e2e.clip} ({e2e.width}x{e2e.height}), twice the frame rate")
-    for column in ("how", "frames in → out", "seconds", "new frames/s", "frames written/s"):
-        table.add_column(column, justify="left" if column == "how" else "right")
+    for column in ("how", "frames in → out", "seconds", "new frames/s", "frames written/s", "notes"):
+        table.add_column(column, justify="left" if column in ("how", "notes") else "right")
     for run in e2e.results:
         table.add_row(run.what, f"{run.input_frames} → {run.output_frames}", f"{run.seconds:.2f}",
-                      _fps(run.interpolated_fps), _fps(run.output_fps))
+                      _fps(run.interpolated_fps), _fps(run.output_fps), run.notes)
     return table
 
 
