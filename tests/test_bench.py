@@ -137,3 +137,28 @@ def test_peak_memory_sees_an_allocation():
     with PeakMemory("cpu") as quiet:
         torch.zeros(4)
     assert quiet.mib < 60
+
+
+def test_guarded_method_repeats_a_frame_across_a_cut_instead_of_blending(vnn, tmp_path):
+    """`MODEL+guard` runs the model behind the scene-cut check and the fallback judge: on a clip
+    whose dropped frame starts a new shot, the guard scores better than the bare blend."""
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    # Frames 0-2 one shot, 3-8 another: the dropped frame 3 opens the second shot, as in megamind.avi.
+    first = moving_frames(3, speed=2, seed=1)
+    height, width = first[0].shape[:2]
+    yy, xx = np.mgrid[0:height, 0:width]
+    scene = np.dstack([xx * 2 + 40, yy * 3 + 30, (xx + yy) + 60]).astype(np.uint8)  # smooth ramps
+    second = [np.roll(scene, i, axis=1) for i in range(6)]  # a slow pan
+    write_clip(folder / "cut.mp4", first + second, 25, crf=0)
+    report = tmp_path / "r.json"
+    result = vnn("bench", folder, "--methods", "blend,blend+guard", "--sizes", "none", "--no-e2e", "--runs", "1",
+                 "--frames", "9", "--json", report)
+    assert result.code == 0, result
+    quality = json.loads(report.read_text())["quality"]
+    bare, guarded = (_by(quality, method=name) for name in ("blend", "blend+guard"))
+    assert guarded["error"] is None
+    cut_frame = 1  # the second scored frame, predicted from frames 2 and 4
+    assert guarded["psnr_per_frame"][cut_frame] > bare["psnr_per_frame"][cut_frame] + 8
+    # Away from the cut the guard changes nothing: it never scores a frame lower.
+    assert all(g >= b - 1e-6 for g, b in zip(guarded["psnr_per_frame"], bare["psnr_per_frame"]))

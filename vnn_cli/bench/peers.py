@@ -20,10 +20,14 @@ import numpy as np
 from .. import registry
 from ..errors import UnknownNameError, VnnError
 from ..metrics import psnr
+from ..settings import DEFAULT_MODEL
 from ..video.ffmpeg import ffmpeg_exe, last_line
 from ..weights import default_weights_path
 
 MINTERPOLATE = "minterpolate"
+# "MODEL+guard": the model behind the pipeline's safeguards (scene cuts, the fallback judge), as
+# `vnn interpolate --fallback auto` runs it; beside the bare model it shows what the guard changes.
+GUARD_SUFFIX = "+guard"
 MINTERPOLATE_FILTER = "minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
 BASELINES = ("dup", "blend")
 # The rate the even frames are fed at; only the ratio of output to input rate (2) matters.
@@ -37,7 +41,7 @@ class PeerError(VnnError):
 @dataclass(frozen=True)
 class Method:
     name: str
-    kind: str  # "model" (a registered plugin, run in this process) or "ffmpeg"
+    kind: str  # "model" (a registered plugin, run in this process), "guarded" (the same behind the guard) or "ffmpeg"
     weights: Path | None = None  # None: the model needs none, or the shipped default applies
     unavailable: str | None = None  # why it cannot run (asked for by name, but no weights)
 
@@ -57,21 +61,24 @@ def select_methods(requested: list[str] | None, weights: dict[str, Path] | None 
     weights = dict(weights or {})
     known = registry.models()
     for name in [*weights, *(requested or [])]:
-        if name != MINTERPOLATE and name not in known:
+        if name != MINTERPOLATE and name.removesuffix(GUARD_SUFFIX) not in known:
             raise UnknownNameError("method", name, [*known, MINTERPOLATE])
-    chosen = list(dict.fromkeys(requested)) if requested else _ordered([*known, MINTERPOLATE])
+    default = _ordered([*known, MINTERPOLATE]) + ([DEFAULT_MODEL + GUARD_SUFFIX] if DEFAULT_MODEL in known else [])
+    chosen = list(dict.fromkeys(requested)) if requested else default
     methods, skipped = [], []
     for name in chosen:
         if name == MINTERPOLATE:
             methods.append(Method(name, "ffmpeg"))
             continue
-        path = weights.get(name) or default_weights_path(known[name].factory)
+        model = name.removesuffix(GUARD_SUFFIX)
+        path = weights.get(model) or default_weights_path(known[model].factory)
         missing = path is not None and not Path(path).exists()
         reason = f"no weights at {path}" if missing else None
         if reason and not requested:
             skipped.append(f"{name}: {reason}")
             continue
-        methods.append(Method(name, "model", weights.get(name), reason))
+        kind = "guarded" if name.endswith(GUARD_SUFFIX) else "model"
+        methods.append(Method(name, kind, weights.get(model), reason))
     return methods, skipped
 
 

@@ -19,12 +19,13 @@ import torch
 from .._version import __version__
 from ..engine import Interpolator
 from ..errors import VnnError
+from ..fallback import Guarded
 from ..settings import DEFAULT_MODEL, BenchSettings, InterpolateSettings
 from ..video.media import expand_inputs
 from ..video.probe import probe
 from ..video.reader import VideoReader
 from ..weights import load_model
-from .peers import BASELINES, MINTERPOLATE, Method, select_methods
+from .peers import BASELINES, GUARD_SUFFIX, MINTERPOLATE, Method, select_methods
 from .quality import Clip, Score, load_clip, score_minterpolate, score_model
 from .report import Example, worst_examples
 from .speed import TARGET_SIZE, Speed, Throughput, end_to_end, minterpolate_speed, model_speed, parse_size
@@ -168,10 +169,11 @@ def _load_methods(methods: list[Method], device: torch.device, half: bool,
         steps.begin(f"loading {method.name}")
         if method.unavailable:
             broken[method.name] = method.unavailable
-        elif method.kind == "model":
+        elif method.kind in ("model", "guarded"):
             try:
-                model = load_model(method.name, method.weights, None, device)
-                ready[method.name] = Interpolator(model, device, half=half, batch_size=1)
+                model = load_model(method.name.removesuffix(GUARD_SUFFIX), method.weights, None, device)
+                interpolator = Interpolator(model, device, half=half, batch_size=1)
+                ready[method.name] = Guarded(interpolator) if method.kind == "guarded" else interpolator
             except Exception as exc:  # a plugin is foreign code: its failure is a result, not a crash
                 broken[method.name] = _describe(exc)
         steps.end()
