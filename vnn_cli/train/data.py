@@ -20,7 +20,7 @@ import torch
 
 from ..errors import InputError
 from ..protocol import drop_frame_triplets, load_eval_frames
-from ..scenes import is_scene_cut
+from ..scenes import DEFAULT_THRESHOLD, is_scene_cut
 from ..video.media import is_video
 from ..video.reader import VideoReader
 
@@ -113,7 +113,7 @@ class TrainingSet:
     crop: int
     strides: Sequence[int] = (1, 2)
     min_motion: float = 1.0  # mean absolute difference (0-255) between the outer frames, on thumbnails
-    scene_threshold: float = 0.3
+    scene_threshold: float = DEFAULT_THRESHOLD
     candidates: list[tuple[int, int, int]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=lambda: {"static": 0, "scene cut": 0})
 
@@ -224,7 +224,7 @@ def split_sources(data: Sequence[Path], val: Sequence[Path]) -> tuple[list[Path]
 
 
 def load_training_set(paths: Sequence[Path], crop: int, strides: Sequence[int], min_motion: float,
-                      scene_threshold: float = 0.3, progress: Callable[[int, int], None] | None = None) -> TrainingSet:
+                      scene_threshold: float = DEFAULT_THRESHOLD, progress: Callable[[int, int], None] | None = None) -> TrainingSet:
     clips = []
     for i, path in enumerate(paths):
         clips.append(load_clip(path, min_side=crop))
