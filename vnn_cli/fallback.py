@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -120,6 +121,29 @@ def blend(frame0: np.ndarray, frame1: np.ndarray, t: float) -> np.ndarray:
     return np.rint(mixed).astype(frame0.dtype)
 
 
+def decide(frame0: np.ndarray, frame1: np.ndarray, scene_threshold: float, judge: Judge | None,
+           confidence: Callable[[], float | None]) -> tuple[str, str | None]:
+    """The safeguards for one pair, shared by the pipeline and `Guarded`: ("cut", None) across a
+    scene cut, ("fallback", reason) where the judge does not trust the model, else ("model", None).
+    `confidence` is asked only when the judge runs (no judge: the model is trusted)."""
+    from .scenes import is_scene_cut
+
+    if is_scene_cut(frame0, frame1, scene_threshold, motion_check=True):
+        return "cut", None
+    if judge is not None:
+        verdict = judge(frame0, frame1, confidence())
+        if not verdict.trusted:
+            return "fallback", verdict.reason
+    return "model", None
+
+
+def stand_in(mode: str, frame0: np.ndarray, frame1: np.ndarray, t: float) -> np.ndarray:
+    """What replaces the model's frame: the nearer input across a cut, the t-weighted blend on fallback."""
+    if mode == "cut":
+        return frame0 if t < 0.5 else frame1
+    return blend(frame0, frame1, float(t))
+
+
 class Guarded:
     """An interpolator with the pipeline's safeguards in front, for callers that drive it pair by
     pair (`vnn bench`, the two-image command): `guarded(frame0, frame1, times)` gives the nearer
@@ -138,12 +162,11 @@ class Guarded:
         return getattr(self.interpolator, name)
 
     def __call__(self, frame0: np.ndarray, frame1: np.ndarray, times) -> list[np.ndarray]:
-        from .scenes import is_scene_cut
+        def confidence() -> float | None:
+            return self.interpolator.confidence(frame0, frame1) if hasattr(self.interpolator, "confidence") else None
 
-        if is_scene_cut(frame0, frame1, self.scene_threshold, motion_check=True):
-            self.cuts += 1
-            return [frame0 if t < 0.5 else frame1 for t in times]
-        confidence = self.interpolator.confidence(frame0, frame1) if hasattr(self.interpolator, "confidence") else None
-        if not self.judge(frame0, frame1, confidence).trusted:
-            return [blend(frame0, frame1, float(t)) for t in times]
-        return self.interpolator(frame0, frame1, times)
+        mode, _ = decide(frame0, frame1, self.scene_threshold, self.judge, confidence)
+        if mode == "model":
+            return self.interpolator(frame0, frame1, times)
+        self.cuts += mode == "cut"
+        return [stand_in(mode, frame0, frame1, t) for t in times]

@@ -33,10 +33,9 @@ from .dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
 from .dedup import is_duplicate
 from .engine import Interpolator
 from .errors import InputError, Interrupted, OutputError
-from .fallback import Judge, blend
+from .fallback import Judge, decide, stand_in
 from .overlap import BackgroundWriter, prefetch
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
-from .scenes import is_scene_cut
 from .timing import FactorTiming, RateTiming, Timing, output_count
 from .video.images import is_image, read_image, write_image
 from .video.media import FrameSource, SequenceSink, is_folder_output, is_pattern, is_sequence_output, open_source, video_sink
@@ -156,14 +155,14 @@ class _Synthesis:
             pair.mode = "skip"
         elif not synthesized:
             pair.mode = "model"
-        elif is_scene_cut(pair.left.frame, pair.right.frame, self.workflow.scene_threshold, motion_check=True):
-            self.result.cuts += 1
-            pair.mode = "cut"
-        elif self.judge is not None:
-            verdict = self.judge(pair.left.frame, pair.right.frame, self.interpolator.confidence(pair.left.frame, pair.right.frame))
-            if not verdict.trusted:
-                pair.mode, pair.reason = "fallback", verdict.reason
-                self.result.fallbacks[verdict.reason] += len(synthesized)
+        else:
+            left, right = pair.left.frame, pair.right.frame
+            pair.mode, pair.reason = decide(left, right, self.workflow.scene_threshold, self.judge,
+                                            lambda: self.interpolator.confidence(left, right))
+            if pair.mode == "cut":
+                self.result.cuts += 1
+            elif pair.mode == "fallback":
+                self.result.fallbacks[pair.reason] += len(synthesized)
 
     def _emit(self, pairs: list[_Pair]) -> Iterator[_Output]:
         model_pairs = [p for p in pairs if p.mode == "model" and any(t > 0 for t in p.times)]
@@ -177,10 +176,8 @@ class _Synthesis:
                     yield _Output(None, left)
                 elif t == 0:
                     yield _Output(left, left)
-                elif pair.mode == "cut":
-                    yield _Output(left if t < Fraction(1, 2) else right, left)
-                elif pair.mode == "fallback":
-                    yield _Output(blend(left, right, float(t)), left)
+                elif pair.mode in ("cut", "fallback"):
+                    yield _Output(stand_in(pair.mode, left, right, t), left)
                 else:
                     yield _Output(next(synthesized[id(pair)]), left)
 
