@@ -318,3 +318,124 @@ def test_plugin_api_from_python(work):
     frame0, frame1 = torch.zeros(1, 3, 8, 8), torch.ones(1, 3, 8, 8)
     out = model(frame0, frame1, torch.tensor([0.25]))
     assert torch.allclose(out, torch.full_like(out, 0.25))
+
+
+# A plugin folder is one package: its model file imports the layers beside it relatively.
+HELPERS = '''
+    """Shared layers of a plugin folder (a helper: it registers nothing)."""
+    import torch
+
+    class Mix(torch.nn.Module):
+        def forward(self, frame0, frame1, t):
+            return (1 - t) * frame0 + t * frame1
+    '''
+FANCY_MODEL = '''
+    from vnn_cli import FrameInterpolator, register_model
+    from vnn_cli.model_api import as_time_tensor
+
+    from ._scale import SCALE
+    from .helpers import Mix
+
+    @register_model("fancynet")
+    class Fancy(FrameInterpolator):
+        def __init__(self, **params):
+            super().__init__(**params)
+            self.mix = Mix()
+
+        def forward(self, frame0, frame1, t):
+            return self.mix(frame0, frame1, as_time_tensor(t, frame0)) * SCALE
+    '''
+
+
+def test_plugin_folder_imports_its_own_helpers(vnn, work):
+    folder = work / "my_plugins"
+    plugin(folder, "helpers.py", HELPERS)
+    plugin(folder, "_scale.py", "SCALE = 1.0\n")  # a private helper: importable, never loaded as a plugin
+    plugin(folder, "fancy_model.py", FANCY_MODEL)
+    plugin(folder, "nested/deeper.py", '''
+        from vnn_cli import register_model
+        from ..fancy_model import Fancy  # a sibling plugin, from a subfolder
+
+        @register_model("deepernet")
+        class Deeper(Fancy):
+            pass
+        ''')
+    listing = vnn("models", "--plugins", folder)
+    assert listing.code == 0, listing
+    assert "fancynet" in listing.out and "deepernet" in listing.out and "failed" not in listing.out
+    assert registry.get_model("fancynet").origin == str(folder / "fancy_model.py")
+    assert registry.get_model("deepernet").origin == str(folder / "nested" / "deeper.py")
+
+    clip = write_clip(work / "clip.mp4", moving_frames(8), 25)
+    result = vnn("interpolate", clip, "-o", "smooth.mp4", "--plugins", folder, "--model", "fancynet")
+    assert result.code == 0, result
+    assert probe_video(work / "smooth.mp4")["frames"] == 15
+    pair = vnn("interpolate", "a.png", "b.png", "-o", "mid.png", "--plugins", folder, "--model", "fancynet")
+    assert pair.code == 0, pair
+    assert is_blend_of_inputs(work, work / "mid.png")  # the helper's Mix ran, not some other module's
+
+
+def test_a_plugin_named_alone_imports_the_files_beside_it(work):
+    folder = work / "alone"
+    plugin(folder, "helpers.py", HELPERS)
+    plugin(folder, "_scale.py", "SCALE = 1.0\n")
+    model = plugin(folder, "fancy_model.py", FANCY_MODEL)
+    assert registry.load_plugins([model]) == []
+    assert registry.get_model("fancynet").origin == str(model)
+
+
+def test_two_folders_with_same_named_helpers_do_not_collide(vnn, work):
+    for letter, value in (("a", 0.25), ("b", 0.75)):
+        folder = work / f"team_{letter}"
+        plugin(folder, "helpers.py", f"VALUE = {value}\n")
+        plugin(folder, "model.py", f'''
+            import torch
+            from vnn_cli import FrameInterpolator, register_model
+            from .helpers import VALUE
+
+            @register_model("net{letter}")
+            class Net(FrameInterpolator):
+                def forward(self, frame0, frame1, t):
+                    return torch.full_like(frame0, VALUE)
+            ''')
+    result = vnn("models", "--plugins", work / "team_a", "--plugins", work / "team_b")
+    assert result.code == 0, result
+    assert "neta" in result.out and "netb" in result.out and "failed" not in result.out
+    for letter, level in (("a", 64), ("b", 191)):
+        out = f"mid_{letter}.png"
+        run = vnn("interpolate", "a.png", "b.png", "-o", out, "--plugins", work / "team_a", "--plugins",
+                  work / "team_b", "-m", f"net{letter}")
+        assert run.code == 0, run
+        assert np.abs(read_image(work / out).astype(int) - level).max() <= 1, letter  # each saw its own helpers
+
+
+def test_broken_plugin_in_a_folder_leaves_nothing_and_the_sibling_it_imported_stays(work):
+    folder = work / "mixed"
+    plugin(folder, "zbase.py", simple_model("basenet"))
+    plugin(folder, "abroken.py", '''
+        from vnn_cli import register_model
+        from .zbase import Model
+
+        @register_model("brokennet")
+        class Broken(Model):
+            pass
+
+        raise RuntimeError("boom")
+        ''')
+    failures = registry.load_plugins([folder], strict=False)
+    assert [(Path(f.origin).name, f.message) for f in failures] == [("abroken.py", "RuntimeError: boom")]
+    assert "brokennet" not in registry.models()
+    # zbase ran first as abroken's import: it stays registered, under its own file, and loads once
+    assert registry.get_model("basenet").origin == str(folder / "zbase.py")
+    assert registry.load_plugins([folder / "zbase.py", folder], strict=False)[0].message == "RuntimeError: boom"
+
+
+def test_plain_import_of_a_sibling_says_how_to_import_it(vnn, work):
+    folder = work / "plain"
+    plugin(folder, "helpers.py", HELPERS)
+    plugin(folder, "model.py", "from helpers import Mix\n")
+    result = vnn("interpolate", "a.png", "b.png", "-o", "mid.png", "--plugins", folder, "-m", "blend")
+    assert result.code == 1
+    assert result.err.strip() == (f"vnn: error: plugin {folder / 'model.py'} failed to load: No module named 'helpers': "
+                                  "a plugin imports the files beside it relatively, from .helpers import ...")
+    assert not (work / "mid.png").exists()
