@@ -10,7 +10,8 @@ import torch
 from conftest import moving_frames, write_clip
 from vnn_cli import FrameInterpolator, registry
 from vnn_cli.bench.memory import PeakMemory
-from vnn_cli.bench.report import CSV_FIELDS
+from vnn_cli.bench.report import CSV_FIELDS, Example, write_examples
+from vnn_cli.errors import OutputError
 from vnn_cli.metrics import PSNR_CAP
 
 FAST = ("--sizes", "64x48", "--runs", "1", "--frames", "9")
@@ -162,3 +163,37 @@ def test_guarded_method_repeats_a_frame_across_a_cut_instead_of_blending(vnn, tm
     assert guarded["psnr_per_frame"][cut_frame] > bare["psnr_per_frame"][cut_frame] + 8
     # Away from the cut the guard changes nothing: it never scores a frame lower.
     assert all(g >= b - 1e-6 for g, b in zip(guarded["psnr_per_frame"], bare["psnr_per_frame"]))
+
+
+def test_examples_folder_of_an_earlier_run_is_refused_or_replaced_whole(vnn, clips, tmp_path):
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    (examples / "old_run_frame9.png").write_bytes(b"crops of an earlier run")
+    args = ("bench", clips, "--methods", "dup", *FAST, "--sizes", "none", "--no-e2e", "--examples", examples)
+
+    refused = vnn(*args)
+    assert refused.code == 1
+    assert refused.err.strip() == f"vnn: error: output {examples} exists and is not empty; use --overwrite to replace it"
+    assert [p.name for p in examples.iterdir()] == ["old_run_frame9.png"]
+    assert (examples / "old_run_frame9.png").read_bytes() == b"crops of an earlier run"
+
+    replaced = vnn(*args, "--overwrite")
+    assert replaced.code == 0, replaced
+    crops = sorted(p.name for p in examples.iterdir())
+    assert len(crops) == 2 and crops[0].startswith("moving_frame") and crops[1].startswith("still_frame")
+    assert cv2.imread(str(examples / crops[0])) is not None
+    assert not list(tmp_path.glob(".examples*"))  # no temporary or set-aside folder left beside it
+
+
+def test_examples_go_into_an_empty_folder_but_never_over_a_file(tmp_path):
+    crop = Example("clip.mp4", 3, ["dup"], np.full((20, 30, 3), 200, np.uint8))
+    made = tmp_path / "made_by_the_user"
+    made.mkdir()
+    assert write_examples(made, [crop]) == [made / "clip_frame003.png"]
+    assert cv2.imread(str(made / "clip_frame003.png")).shape == (20, 30, 3)
+    with pytest.raises(OutputError, match="not empty; use --overwrite"):
+        write_examples(made, [crop])
+    (tmp_path / "crops").write_text("a file")
+    with pytest.raises(OutputError, match="is a file"):
+        write_examples(tmp_path / "crops", [crop], overwrite=True)
+    assert (tmp_path / "crops").read_text() == "a file"

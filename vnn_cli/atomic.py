@@ -92,8 +92,9 @@ def atomic_file(final: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_folder(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder to fill; on success its files are moved into `final`."""
+def atomic_folder(final: Path, replace: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder to fill; on success its files are moved into `final`, or with
+    `replace` the new folder takes the place of the old one, whose files all go."""
     final = Path(final)
     temp = final.with_name(f".{final.name}{TEMP_MARK}-{os.getpid()}")
     try:
@@ -101,6 +102,8 @@ def atomic_folder(final: Path) -> Iterator[Path]:
         yield temp
         if not final.exists():
             os.rename(temp, final)  # the whole folder appears at once
+        elif replace:
+            _swap_folder(temp, final)
         else:  # --overwrite into an existing folder: each file replaced whole
             for item in sorted(temp.iterdir()):
                 os.replace(item, final / item.name)
@@ -108,3 +111,16 @@ def atomic_folder(final: Path) -> Iterator[Path]:
         raise describe_os_error(exc, final) from None
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _swap_folder(new: Path, final: Path) -> None:
+    """Put `new` in the place of the folder `final`. A folder cannot be renamed over a non-empty one,
+    so the old one steps aside first, comes back if the new one cannot move in, and goes after."""
+    old = final.with_name(f".{final.name}{TEMP_MARK}-old-{os.getpid()}")
+    os.rename(final, old)
+    try:
+        os.rename(new, final)
+    except OSError:
+        os.rename(old, final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -90,8 +90,19 @@ def worst_examples(clip: "Clip", scores: list["Score"], focus: str, count: int =
     return examples
 
 
-def write_examples(folder: Path, examples: list[Example]) -> list[Path]:
-    with atomic_folder(Path(folder)) as temp:
+def check_examples_folder(folder: Path, overwrite: bool = False) -> None:
+    """Refuse, before any work, a file or a folder holding a previous run's crops (unless `overwrite`)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output {folder} is a file: example crops go into a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise OutputError(f"output {folder} exists and is not empty; use --overwrite to replace it")
+
+
+def write_examples(folder: Path, examples: list[Example], overwrite: bool = False) -> list[Path]:
+    """The crops as FOLDER/<clip>_frame<N>.png: a new folder, or one that replaces the old whole."""
+    check_examples_folder(folder, overwrite)
+    with atomic_folder(Path(folder), replace=True) as temp:
         for example in examples:
             write_image(temp / example.filename, example.image)
     return [Path(folder) / e.filename for e in examples]
