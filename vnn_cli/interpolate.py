@@ -271,7 +271,8 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     numbered pattern). `choose(source_fps, follows_timestamps)` picks the timing once the source is
     known; otherwise `timing` and `out_fps` are used as given."""
     started = time.perf_counter()
-    source = open_source(input_path, image_fps, workflow.start_number)
+    # A source of more than 8 bits per channel streams as 16-bit frames, so its precision reaches the output.
+    source = open_source(input_path, image_fps, workflow.start_number, depth="source")
     output = Path(output)
     # A numbered pattern may go into a folder that exists; what must not exist is its first frame.
     first_target = output.parent / (output.name % (workflow.start_number or 0)) if is_pattern(output) else output

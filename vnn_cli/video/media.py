@@ -133,32 +133,55 @@ def is_sequence_output(path: Path) -> bool:
     return is_folder_output(path) or is_pattern(path)
 
 
-def as_rgb8(frame: np.ndarray) -> np.ndarray:
-    """What a video encoder takes: 8-bit RGB (16-bit scaled down, gray repeated, alpha dropped)."""
+def _as_rgb(frame: np.ndarray) -> np.ndarray:
+    """H×W×3: gray repeated, alpha dropped."""
     if frame.ndim == 2:
         frame = frame[:, :, None]
     if frame.shape[2] in (1, 2):
         frame = np.repeat(frame[:, :, :1], 3, axis=2)
-    frame = frame[:, :, :3]
+    return frame[:, :, :3]
+
+
+def as_rgb8(frame: np.ndarray) -> np.ndarray:
+    """What an 8-bit video encoder takes: 8-bit RGB (16-bit scaled down, gray repeated, alpha dropped)."""
+    frame = _as_rgb(frame)
     if frame.dtype != np.uint8:
         frame = np.rint(frame.astype(np.float32) * (255.0 / max_value(frame.dtype))).astype(np.uint8)
     return frame
 
 
+def as_rgb16(frame: np.ndarray) -> np.ndarray:
+    """What a deep video encoder takes: 16-bit RGB (8-bit scaled up, gray repeated, alpha dropped)."""
+    frame = _as_rgb(frame)
+    if frame.dtype != np.uint16:
+        frame = np.rint(frame.astype(np.float32) * (65535.0 / max_value(frame.dtype))).astype(np.uint16)
+    return frame
+
+
 @contextlib.contextmanager
 def video_sink(path: Path, width: int, height: int, fps: Fraction, **options) -> Iterator[FrameWriter]:
+    """The encoder starts on the first frame: 16-bit frames (a 10-bit video, a 16-bit image
+    sequence) are encoded with more than 8 bits where the codec allows it, 8-bit frames exactly as
+    ever."""
     with atomic_file(Path(path)) as temp:
-        writer = VideoWriter(temp, width, height, fps, **options)
+        writer: VideoWriter | None = None
+
+        def start(depth: int) -> VideoWriter:
+            nonlocal writer
+            writer = VideoWriter(temp, width, height, fps, depth=depth, **options)
+            return writer
 
         def write(frame: np.ndarray) -> None:
-            writer.write(as_rgb8(frame))
+            encoder = writer or start(16 if frame.dtype == np.uint16 else 8)
+            encoder.write(as_rgb16(frame) if encoder.depth == 16 else as_rgb8(frame))
 
         try:
             yield write
         except BaseException:
-            writer.abort()
+            if writer is not None:
+                writer.abort()
             raise
-        writer.close()
+        (writer or start(8)).close()
 
 
 class SequenceSink:

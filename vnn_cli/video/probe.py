@@ -1,14 +1,21 @@
-"""What a video file holds: size, frame rate, frame count, duration, audio."""
+"""What a video file holds: size, frame rate, frame count, duration, audio, bits per channel.
+
+Everything comes from one `ffmpeg -i` description, parsed here: moviepy's parser reads the size,
+rate and duration; the pixel format (yuv420p10le, rgb48le...) is read from the same text and its
+depth looked up in ffmpeg's own table of pixel formats."""
 from __future__ import annotations
 
+import functools
 import re
+import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
+from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
 from ..errors import InputError
+from .ffmpeg import ffmpeg_exe, quote_path
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif", ".ts", ".mts", ".y4m"}
 
@@ -25,6 +32,8 @@ class VideoInfo:
     n_frames: int
     duration: float
     has_audio: bool
+    pix_fmt: str = ""  # as the decoder outputs it, e.g. yuv420p10le; "" when ffmpeg does not say
+    bits: int = 8  # per channel: 10 for yuv420p10le, 16 for rgb48le
 
 
 def exact_rate(fps: float) -> Fraction:
@@ -56,6 +65,54 @@ def _unreadable_reason(text: str) -> str:
     return (useful or lines or ["unreadable"])[-1]
 
 
+@functools.lru_cache(maxsize=1)
+def _pix_fmt_depths() -> dict[str, int]:
+    """ffmpeg's table (`ffmpeg -pix_fmts`): each pixel format and its deepest component, in bits."""
+    listing = subprocess.run([ffmpeg_exe(), "-hide_banner", "-pix_fmts"], capture_output=True, text=True).stdout
+    depths = {}
+    for line in listing.splitlines():
+        match = re.match(r"^[IOHPB.]{5}\s+(\w+)\s+\d+\s+\d+\s+([\d-]+)\s*$", line)
+        if match:
+            depths[match[1]] = max(int(bits) for bits in match[2].split("-"))
+    return depths
+
+
+def pix_fmt_bits(pix_fmt: str) -> int:
+    """Bits per channel of an ffmpeg pixel format (8 for unknown names and for formats below 8,
+    such as the monochrome ones, which decode to 8-bit RGB)."""
+    return max(8, _pix_fmt_depths().get(pix_fmt, 8))
+
+
+def _split_top_level(text: str) -> list[str]:
+    """'h264 (High 10) (avc1 / 0x31), yuv420p10le(tv, progressive), 64x48' -> its three fields."""
+    fields, depth, current = [], 0, ""
+    for char in text:
+        depth += (char in "([") - (char in ")]")
+        if char == "," and depth == 0:
+            fields.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return fields + [current.strip()]
+
+
+def stream_pix_fmt(description: str) -> str:
+    """The pixel format of the first video stream (the one the reader decodes) in `ffmpeg -i` text."""
+    stream = re.search(r"Stream #\S+.*?: Video: (.*)", description)
+    if not stream:
+        return ""
+    fields = _split_top_level(stream[1])
+    name = re.match(r"\w+", fields[1]) if len(fields) > 1 else None
+    return name[0] if name and name[0] != "none" else ""
+
+
+def _describe(path: Path) -> str:
+    """What `ffmpeg -i` says of the file (it exits 1 for want of an output: the text is the point)."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", quote_path(path)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc.stderr.decode("utf8", errors="ignore")
+
+
 def probe(path: Path) -> VideoInfo:
     path = Path(path)
     if not path.exists():
@@ -64,10 +121,11 @@ def probe(path: Path) -> VideoInfo:
         raise InputError(f"{path} is a folder, not a video")
     if path.stat().st_size == 0:
         raise InputError(f"{path} is empty")
+    description = _describe(path)
     try:
-        infos = ffmpeg_parse_infos(str(path))
-    except (IOError, OSError, KeyError, ValueError, IndexError) as exc:
-        raise InputError(f"{path}: {_unreadable_reason(str(exc))}") from None
+        infos = FFmpegInfosParser(description, str(path), fps_source="fps", check_duration=True).parse()
+    except Exception:  # moviepy's parser fails in many ways on text that describes no video
+        raise InputError(f"{path}: {_unreadable_reason(description)}") from None
     if not infos.get("video_found"):
         kind = "has only audio" if infos.get("audio_found") else "has no video stream"
         raise InputError(f"{path} {kind}: nothing to interpolate")
@@ -77,6 +135,7 @@ def probe(path: Path) -> VideoInfo:
     fps = infos.get("video_fps") or 0
     if not fps or fps <= 0:
         raise InputError(f"{path}: no frame rate found")
+    pix_fmt = stream_pix_fmt(description)
     return VideoInfo(
         path=path,
         width=int(width),
@@ -85,4 +144,6 @@ def probe(path: Path) -> VideoInfo:
         n_frames=int(infos.get("video_n_frames") or 0),
         duration=float(infos.get("duration") or 0.0),
         has_audio=bool(infos.get("audio_found")),
+        pix_fmt=pix_fmt,
+        bits=pix_fmt_bits(pix_fmt),
     )

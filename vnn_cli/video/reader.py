@@ -1,6 +1,10 @@
 """Streaming decode: frames flow from an ffmpeg pipe one at a time, so memory does not grow with
 the length of the video. Frames are decoded as stored (`-fps_mode passthrough`): a constant-rate
-conversion would invent duplicate frames."""
+conversion would invent duplicate frames.
+
+Frames come as 8-bit RGB (uint8) unless asked otherwise: with `depth="source"`, a source of more
+than 8 bits per channel (10-bit HEVC, 12-bit ProRes, rgb48 ...) is decoded as 16-bit RGB (uint16,
+the full 0..65535 range), so its precision survives to the output."""
 from __future__ import annotations
 
 import re
@@ -8,7 +12,7 @@ import subprocess
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 import numpy as np
 
@@ -26,15 +30,35 @@ def scaled_size(width: int, height: int, max_width: int | None = None, size: tup
     return width, height
 
 
+# What ffmpeg hands over for each depth: its raw pixel format and the numpy type of a sample.
+_RAW_FORMATS = {8: ("rgb24", np.dtype(np.uint8)), 16: ("rgb48le", np.dtype("<u2"))}
+
+Depth = Literal[8, 16, "source"]
+
+
+def decoded_depth(depth: Depth, source_bits: int) -> int:
+    """8 or 16: the bits per channel of the frames handed over."""
+    if depth == "source":
+        return 16 if source_bits > 8 else 8
+    if depth not in _RAW_FORMATS:
+        raise ValueError(f"depth must be 8, 16 or 'source', not {depth!r}")
+    return int(depth)
+
+
 class VideoReader:
-    """Iterate to get H×W×3 uint8 RGB frames; `info` tells the source's size, rate and audio."""
+    """Iterate to get H×W×3 RGB frames; `info` tells the source's size, rate, audio and bit depth.
+
+    `depth`: 8 (the default: uint8, what the benchmark, the protocol and training expect), 16
+    (uint16) or "source" (uint16 when the source has more than 8 bits per channel, else uint8)."""
 
     def __init__(self, path: Path, *, start: float | None = None, end: float | None = None,
-                 max_width: int | None = None, size: tuple[int, int] | None = None):
+                 max_width: int | None = None, size: tuple[int, int] | None = None, depth: Depth = 8):
         self.path = Path(path)
         self.info: VideoInfo = probe(self.path)
         self.start, self.end = start, end
         self.width, self.height = scaled_size(self.info.width, self.info.height, max_width, size)
+        self.depth = decoded_depth(depth, self.info.bits)
+        self._raw_format, self.dtype = _RAW_FORMATS[self.depth]
 
     @property
     def fps(self) -> Fraction:
@@ -58,10 +82,10 @@ class VideoReader:
         cmd += ["-map", "0:v:0", "-an", "-sn"]
         if (self.width, self.height) != (self.info.width, self.info.height):
             cmd += ["-vf", f"scale={self.width}:{self.height}:flags=area"]
-        return cmd + ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        return cmd + ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", self._raw_format, "-"]
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        frame_bytes = self.width * self.height * 3
+        frame_bytes = self.width * self.height * 3 * self.dtype.itemsize
         count = 0
         with tempfile.TemporaryFile() as log:
             proc = subprocess.Popen(self._command(), stdout=subprocess.PIPE, stderr=log, bufsize=frame_bytes)
@@ -77,7 +101,9 @@ class VideoReader:
                     if got != frame_bytes:
                         break
                     count += 1
-                    yield np.frombuffer(buffer, np.uint8).reshape(self.height, self.width, 3)
+                    # native uint16 (no copy on little-endian machines), as torch and OpenCV need it
+                    frame = np.frombuffer(buffer, self.dtype).astype(self.dtype.newbyteorder("="), copy=False)
+                    yield frame.reshape(self.height, self.width, 3)
             finally:
                 if proc.poll() is None:
                     proc.kill()

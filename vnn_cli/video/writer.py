@@ -1,6 +1,13 @@
-"""Streaming encode through an ffmpeg pipe, with the audio of another file muxed in."""
+"""Streaming encode through an ffmpeg pipe, with the audio of another file muxed in.
+
+Frames go in as 8-bit RGB (rgb24), or as 16-bit RGB (rgb48le) for a `depth` above 8 when the
+encoder can store more than 8 bits: then libx264/libx265 encode 10-bit 4:2:0 (4:4:4 for odd
+sizes) and other encoders take their own deepest match, chosen by ffmpeg. An encoder limited to
+8 bits gets 8-bit frames, as from an 8-bit source."""
 from __future__ import annotations
 
+import functools
+import re
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -11,22 +18,51 @@ import numpy as np
 from ..atomic import final_name
 from ..errors import OutputError
 from .ffmpeg import ffmpeg_exe, last_line, quote_path
+from .probe import pix_fmt_bits
 
 _OS_CAUSES = (("No space left on device", "no space left on the device"), ("Disk quota exceeded", "no space left on the device"),
               ("Read-only file system", "read-only file system"), ("Permission denied", "permission denied"),
               ("File too large", "file too large for this file system or limit"))
 
 _YUV_CODECS = {"libx264", "libx265", "libopenh264", "h264_nvenc", "hevc_nvenc"}
+# For those, the deep formats to ask for, in order of preference (4:4:4 for odd sizes, as in 8 bits).
+_DEEP_420 = ("yuv420p10le", "p010le")
+_DEEP_444 = ("yuv444p10le", "yuv444p16le")
+
+
+@functools.lru_cache(maxsize=None)
+def encoder_pix_fmts(codec: str) -> tuple[str, ...]:
+    """The pixel formats `codec` accepts, as `ffmpeg -h encoder=CODEC` lists them (none listed:
+    unknown encoder, or one that does not say)."""
+    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-h", f"encoder={codec}"], capture_output=True, text=True).stdout
+    listed = re.search(r"Supported pixel formats:(.*)", text)
+    return tuple(listed[1].split()) if listed else ()
+
+
+def deep_pix_fmt(codec: str, width: int, height: int) -> str | None:
+    """How `codec` stores more than 8 bits per channel: the pixel format to ask for ("" lets ffmpeg
+    pick the encoder's best match for 16-bit RGB), or None when it cannot."""
+    supported = encoder_pix_fmts(codec)
+    if codec in _YUV_CODECS:
+        wanted = _DEEP_420 if width % 2 == 0 and height % 2 == 0 else _DEEP_444
+        return next((f for f in wanted if f in supported), None)
+    return "" if any(pix_fmt_bits(f) > 8 for f in supported) else None
 
 
 class VideoWriter:
+    """`write` H×W×3 RGB frames: uint8, or uint16 when `depth` (what the frames hold) is above 8
+    and the encoder keeps it (`self.depth` tells: 16, or 8 after falling back)."""
+
     def __init__(self, path: Path, width: int, height: int, fps: Fraction, *, codec: str = "libx264",
                  crf: int | None = 18, preset: str | None = "medium", audio_from: Path | None = None,
-                 audio_filter: str | None = None):
+                 audio_filter: str | None = None, depth: int = 8):
         self.path = Path(path)
         self.size = (height, width)
+        deep = deep_pix_fmt(codec, width, height) if depth > 8 else None
+        self.depth = 16 if deep is not None else 8
+        self.dtype = np.dtype("<u2") if self.depth == 16 else np.dtype(np.uint8)
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+               "-f", "rawvideo", "-pix_fmt", "rgb48le" if self.depth == 16 else "rgb24", "-s", f"{width}x{height}",
                "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "-"]
         if audio_from is not None:
             cmd += ["-i", quote_path(Path(audio_from)), "-map", "0:v:0", "-map", "1:a:0?", "-c:a", "aac", "-b:a", "192k"]
@@ -35,7 +71,7 @@ class VideoWriter:
         cmd += ["-c:v", codec]
         if codec in _YUV_CODECS:
             # 4:2:0 needs even sizes; 4:4:4 keeps an odd size exact instead of cropping it.
-            cmd += ["-pix_fmt", "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"]
+            cmd += ["-pix_fmt", deep or ("yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p")]
             if crf is not None:
                 cmd += ["-crf", str(crf)]
             if preset:
@@ -60,7 +96,7 @@ class VideoWriter:
         if frame.shape[:2] != self.size:
             raise OutputError(f"frame of size {frame.shape[1]}x{frame.shape[0]} does not fit the video's {self.size[1]}x{self.size[0]}")
         try:
-            self._proc.stdin.write(np.ascontiguousarray(frame[:, :, :3], dtype=np.uint8).data)
+            self._proc.stdin.write(np.ascontiguousarray(frame[:, :, :3], dtype=self.dtype).data)
         except (BrokenPipeError, OSError):
             raise self._failure() from None
 
