@@ -133,3 +133,24 @@ def test_train_command_trains_and_exports(vnn, clips, tmp_path):
 def test_training_data_overlapping_validation_is_refused(vnn, clips, tmp_path):
     result = vnn("train", "--data", clips[0], "--val", clips[0], "--run-dir", tmp_path / "run", "--steps", "1")
     assert result.code != 0 and "both training and validation" in result.err
+
+
+def test_motion_crops_find_the_small_moving_thing():
+    """A 20-pixel square moving over a 256×192 still background: crops centred on change show it
+    almost always, uniform crops seldom."""
+    from vnn_cli.train.data import Clip, TrainingSet
+
+    frames = moving_frames(12, width=256, height=192, speed=3)
+    clip = Clip("square", frames)
+
+    def share_showing_motion(motion_crops: float) -> float:
+        data = TrainingSet([clip], crop=48, strides=[1], min_motion=0.0, motion_crops=motion_crops)
+        rng = np.random.default_rng(0)
+        shown = 0
+        for _ in range(60):
+            frame0, frame1, middle, _, _ = data.example(rng)
+            shown += bool(np.any(frame0 != middle) or np.any(frame1 != middle))
+        return shown / 60
+
+    assert share_showing_motion(1.0) > 0.9
+    assert share_showing_motion(0.0) < 0.5

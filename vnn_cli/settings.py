@@ -128,6 +128,7 @@ class TrainSettings(ModelChoice):
     warmup_steps: int = Field(100, ge=0)
     strides: list[Annotated[int, Field(ge=1, le=8)]] = [1, 2]
     min_motion: float = Field(1.0, ge=0)
+    motion_crops: float = Field(0.75, ge=0, le=1)  # share of crops centred where the frames differ
     seed: int = 0
     checkpoint_every: int = Field(200, ge=1)
     val_every: int = Field(200, ge=1)
@@ -156,6 +157,7 @@ class BenchSettings(Settings):
     e2e_model: str | None = None  # None: the default model if it can run
     examples_per_clip: int = Field(1, ge=1, le=50)
     crop: int = Field(256, ge=16, le=4096)  # side of the example crops
+    overwrite: bool = False  # replace a non-empty --examples folder instead of refusing
 
 
 SECTIONS: dict[str, type[Settings]] = {

@@ -114,6 +114,7 @@ class TrainingSet:
     strides: Sequence[int] = (1, 2)
     min_motion: float = 1.0  # mean absolute difference (0-255) between the outer frames, on thumbnails
     scene_threshold: float = DEFAULT_THRESHOLD
+    motion_crops: float = 0.0  # share of crops centred where the frames differ, the rest anywhere
     candidates: list[tuple[int, int, int]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=lambda: {"static": 0, "scene cut": 0})
 
@@ -162,8 +163,11 @@ class TrainingSet:
             frames, t = frames[::-1], 1 - t
         height, width = (frames[0].shape[0] // scale) * scale, (frames[0].shape[1] // scale) * scale
         frames = [f[:height, :width] for f in frames]
-        y = int(rng.integers((height - self.crop) // scale + 1)) * scale
-        x = int(rng.integers((width - self.crop) // scale + 1)) * scale
+        if self.motion_crops and rng.random() < self.motion_crops:
+            y, x = _motion_corner(frames, self.crop, scale, rng)
+        else:
+            y = int(rng.integers((height - self.crop) // scale + 1)) * scale
+            x = int(rng.integers((width - self.crop) // scale + 1)) * scale
         extras: dict[str, torch.Tensor] = {}
         if whole_frame is not None:
             with torch.no_grad():
@@ -185,6 +189,22 @@ class TrainingSet:
 
         extras = {k: torch.cat([e[4][k] for e in examples]) for k in examples[0][4]}
         return stack(0), stack(1), stack(2), torch.tensor([e[3] for e in examples], dtype=torch.float32), extras
+
+
+def _motion_corner(frames: list[np.ndarray], crop: int, scale: int, rng: np.random.Generator) -> tuple[int, int]:
+    """A crop's top-left corner, its centre drawn with probability by how much the middle frame
+    differs from the outer ones there. Moving things are often a small part of the picture (people
+    far off, a ball): uniform crops mostly show still background, where there is nothing to learn."""
+    step = 4  # a coarse map is enough to place a crop
+    before, middle, after = (f[::step, ::step].astype(np.float32) for f in frames)
+    change = (np.abs(middle - before) + np.abs(middle - after)).sum(axis=2).ravel() + 1e-3
+    centre = int(rng.choice(change.size, p=change / change.sum()))
+    map_width = middle.shape[1]
+    height, width = frames[0].shape[:2]
+    cy, cx = (centre // map_width) * step, (centre % map_width) * step
+    y = min(max(cy - crop // 2, 0), height - crop) // scale * scale
+    x = min(max(cx - crop // 2, 0), width - crop) // scale * scale
+    return y, x
 
 
 def _as_tensor(frame: np.ndarray) -> torch.Tensor:
@@ -224,10 +244,11 @@ def split_sources(data: Sequence[Path], val: Sequence[Path]) -> tuple[list[Path]
 
 
 def load_training_set(paths: Sequence[Path], crop: int, strides: Sequence[int], min_motion: float,
-                      scene_threshold: float = DEFAULT_THRESHOLD, progress: Callable[[int, int], None] | None = None) -> TrainingSet:
+                      scene_threshold: float = DEFAULT_THRESHOLD, progress: Callable[[int, int], None] | None = None,
+                      motion_crops: float = 0.0) -> TrainingSet:
     clips = []
     for i, path in enumerate(paths):
         clips.append(load_clip(path, min_side=crop))
         if progress:
             progress(i + 1, len(paths))
-    return TrainingSet(clips, crop, list(strides), min_motion, scene_threshold)
+    return TrainingSet(clips, crop, list(strides), min_motion, scene_threshold, motion_crops)

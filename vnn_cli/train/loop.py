@@ -110,7 +110,8 @@ class Trainer:
         self.amp = s.amp and self.device.type == "cuda"
         train_paths, val_paths = split_sources(s.data, s.val)
         self.train_names = [p.name if p.is_file() else f"{p.parent.name}/{p.name}" for p in train_paths]
-        self.data: TrainingSet = load_training_set(train_paths, s.crop, s.strides, s.min_motion, s.scene_threshold, progress=loading)
+        self.data: TrainingSet = load_training_set(train_paths, s.crop, s.strides, s.min_motion, s.scene_threshold, progress=loading,
+                                                     motion_crops=s.motion_crops)
         self.val_clips = load_validation(val_paths, s.val_frames, s.val_max_width)
         torch.manual_seed(s.seed)  # the same seed, the same initial weights
         self.model = self._build_model()
@@ -196,6 +197,7 @@ class Trainer:
             "crop": s.crop,
             "lr": s.lr,
             "strides": list(s.strides),
+            "motion_crops": s.motion_crops,
             "seed": s.seed,
             "examples": len(self.data.candidates),
         }
