@@ -127,3 +127,27 @@ def test_8_bit_source_stays_8_bit(vnn, tmp_path):
     assert probe(out).pix_fmt == "yuv420p"
     assert vnn("interpolate", clip, "-m", "blend", "-o", f"{folder}/").code == 0
     assert read_image(sorted(folder.glob("*.png"))[1]).dtype == np.uint8
+
+
+def test_depth_8_gives_8_bit_outputs_from_a_deep_source(vnn, clip10, tmp_path):
+    """`--depth 8`: a video that plays everywhere, and 8-bit images, from a 10-bit source."""
+    out, folder = tmp_path / "out.mp4", tmp_path / "frames"
+    assert vnn("interpolate", clip10, "-m", "blend", "--depth", "8", "-o", out).code == 0
+    assert probe(out).pix_fmt == "yuv420p"
+    assert vnn("interpolate", clip10, "-m", "blend", "--depth", "8", "-o", f"{folder}/").code == 0
+    made = [read_image(p) for p in sorted(folder.glob("*.png"))]
+    assert len(made) == 2 * FRAMES - 1 and all(f.dtype == np.uint8 for f in made)
+
+
+def test_depth_8_turns_16_bit_images_into_8_bit_ones(vnn, tmp_path):
+    from vnn_cli.video.images import write_image
+
+    source = tmp_path / "deep"
+    source.mkdir()
+    for i, frame in enumerate(smooth_frames(3)):
+        write_image(source / f"f{i}.png", frame)
+    folder = tmp_path / "out"
+    assert vnn("interpolate", source, "-m", "blend", "--depth", "8", "-o", f"{folder}/").code == 0
+    made = [read_image(p) for p in sorted(folder.glob("*.png"))]
+    assert len(made) == 5 and all(f.dtype == np.uint8 for f in made)
+    assert np.abs(made[0].astype(int) - np.rint(smooth_frames(1)[0] / 257)).max() <= 1

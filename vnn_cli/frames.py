@@ -11,6 +11,13 @@ def max_value(dtype: np.dtype) -> float:
     return float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
 
 
+def to_8bit(frame: np.ndarray) -> np.ndarray:
+    """The same image at 8 bits per channel (rounded); 8-bit frames pass through untouched."""
+    if frame.dtype == np.uint8:
+        return frame
+    return np.rint(frame.astype(np.float32) * (255.0 / max_value(frame.dtype))).astype(np.uint8)
+
+
 def split_alpha(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The colour part as H×W×3 (gray repeated) and the alpha plane, if any."""
     if frame.ndim == 2:

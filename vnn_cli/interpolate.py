@@ -34,6 +34,7 @@ from .dedup import is_duplicate
 from .engine import Interpolator
 from .errors import InputError, Interrupted, OutputError
 from .fallback import Judge, decide, stand_in
+from .frames import to_8bit
 from .overlap import BackgroundWriter, prefetch
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from .timing import FactorTiming, RateTiming, Timing, output_count
@@ -73,6 +74,7 @@ class EncodeOptions:
     preset: str | None = "medium"
     image_format: str = "png"
     overwrite: bool = False
+    depth: str = "source"  # "8": 8-bit output from any source (a 10-bit H.264 plays in few browsers)
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,7 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     known; otherwise `timing` and `out_fps` are used as given."""
     started = time.perf_counter()
     # A source of more than 8 bits per channel streams as 16-bit frames, so its precision reaches the output.
-    source = open_source(input_path, image_fps, workflow.start_number, depth="source")
+    source = open_source(input_path, image_fps, workflow.start_number, depth="source" if options.depth == "source" else 8)
     output = Path(output)
     # A numbered pattern may go into a folder that exists; what must not exist is its first frame.
     first_target = output.parent / (output.name % (workflow.start_number or 0)) if is_pattern(output) else output
@@ -375,15 +377,19 @@ class _sinks:
             raise
         labels = ("input (frames repeated)", f"interpolated ({self.model_name})")
         sequence = self.sequence
+        eight_bit = self.options.depth == "8"
 
         def write(item: _Output) -> None:
+            frame = item.frame
+            if frame is not None and eight_bit:  # 16-bit images in, 8-bit wanted out
+                frame = to_8bit(frame)
             if sequence is not None:
-                if item.frame is None:
+                if frame is None:
                     sequence.skip()
                 else:
-                    sequence.write(item.frame)
+                    sequence.write(frame)
             else:
-                main(item.frame)
+                main(frame)
             if side is not None:
                 side(compare_frame(item.held, item.frame if item.frame is not None else item.held,
                                    self.workflow.compare_layout, labels))

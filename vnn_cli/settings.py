@@ -63,6 +63,7 @@ class VideoOutput(Settings):
     crf: int = Field(18, ge=0, le=51)
     preset: str = "medium"
     image_format: ImageFormat = "png"
+    depth: Literal["source", "8"] = "source"  # bits per channel out: as the source, or 8 (plays everywhere)
     overwrite: bool = False
 
 

@@ -31,6 +31,8 @@ def encode_options(function):
         click.option("--crf", type=int, default=None, help="Quality for x264/x265: 0 lossless .. 51 worst (default 18)."),
         click.option("--preset", default=None, help="Encoder preset (default medium)."),
         click.option("--image-format", default=None, help="Format for a folder output: png (default), tiff, jpg..."),
+        click.option("--depth", type=click.Choice(["source", "8"]), default=None,
+                     help="Bits per channel out: as the source (default; a 10-bit video gives a 10-bit one) or 8 (plays everywhere)."),
         click.option("--image-fps", default=None, help="Frame rate of an image-sequence input (default 24)."),
         click.option("--overwrite/--no-overwrite", default=None, help="Replace existing outputs (default: skip or refuse)."),
     ]):
@@ -93,7 +95,7 @@ def _summary(result: JobResult) -> list[str]:
 
 
 def _encode(section) -> EncodeOptions:
-    return EncodeOptions(section.codec, section.crf, section.preset, section.image_format, section.overwrite)
+    return EncodeOptions(section.codec, section.crf, section.preset, section.image_format, section.overwrite, section.depth)
 
 
 def _plan(inputs: list[Path], output: Path | None) -> tuple[list[Path], bool]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..atomic import atomic_file, atomic_folder, describe_os_error
 from ..errors import InputError, OutputError
-from ..frames import max_value
+from ..frames import max_value, to_8bit
 from .images import IMAGE_SUFFIXES, ImageSequence, list_images, read_image, write_image
 from .probe import VIDEO_SUFFIXES
 from .reader import VideoReader
@@ -144,10 +144,7 @@ def _as_rgb(frame: np.ndarray) -> np.ndarray:
 
 def as_rgb8(frame: np.ndarray) -> np.ndarray:
     """What an 8-bit video encoder takes: 8-bit RGB (16-bit scaled down, gray repeated, alpha dropped)."""
-    frame = _as_rgb(frame)
-    if frame.dtype != np.uint8:
-        frame = np.rint(frame.astype(np.float32) * (255.0 / max_value(frame.dtype))).astype(np.uint8)
-    return frame
+    return to_8bit(_as_rgb(frame))
 
 
 def as_rgb16(frame: np.ndarray) -> np.ndarray:
