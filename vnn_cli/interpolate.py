@@ -15,7 +15,6 @@ real timestamps when its rate varies), so duration and audio stay in sync.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -28,18 +27,18 @@ from typing import Callable, Iterable, Iterator, Literal, Sequence
 import numpy as np
 
 from .atomic import atomic_file, check_writable
-from .compare import Layout, compare_frame, compare_size
+from .compare import Layout
 from .dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
 from .dedup import is_duplicate
 from .engine import Interpolator
 from .errors import InputError, Interrupted, OutputError
 from .fallback import Judge, decide, stand_in
-from .frames import to_8bit
+from .outputs import EncodeOptions, OutputFrame, Outputs
 from .overlap import BackgroundWriter, prefetch
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from .timing import FactorTiming, RateTiming, Timing, output_count
 from .video.images import is_image, read_image, write_image
-from .video.media import FrameSource, SequenceSink, is_folder_output, is_pattern, is_sequence_output, open_source, video_sink
+from .video.media import FrameSource, SequenceSink, is_folder_output, is_pattern, is_sequence_output, open_source
 from .video.reader import VideoReader
 from .video.timestamps import FrameTimes, read_frame_times
 
@@ -68,16 +67,6 @@ class JobResult:
 
 
 @dataclass(frozen=True)
-class EncodeOptions:
-    codec: str = "libx264"
-    crf: int | None = 18
-    preset: str | None = "medium"
-    image_format: str = "png"
-    overwrite: bool = False
-    depth: str = "source"  # "8": 8-bit output from any source (a 10-bit H.264 plays in few browsers)
-
-
-@dataclass(frozen=True)
 class Workflow:
     """How real footage is handled (see the module's docstring)."""
 
@@ -99,12 +88,6 @@ class Shown:
     index: int
     time: Fraction
     frame: np.ndarray
-
-
-@dataclass
-class _Output:
-    frame: np.ndarray | None  # None: an earlier run already wrote it
-    held: np.ndarray  # the input a player would be showing at that moment (compare view)
 
 
 # ---- the stream -------------------------------------------------------------------------------
@@ -166,7 +149,7 @@ class _Synthesis:
             elif pair.mode == "fallback":
                 self.result.fallbacks[pair.reason] += len(synthesized)
 
-    def _emit(self, pairs: list[_Pair]) -> Iterator[_Output]:
+    def _emit(self, pairs: list[_Pair]) -> Iterator[OutputFrame]:
         model_pairs = [p for p in pairs if p.mode == "model" and any(t > 0 for t in p.times)]
         made = self.interpolator.synthesize(
             [(p.left.frame, p.right.frame, [float(t) for t in p.times if t > 0]) for p in model_pairs])
@@ -175,15 +158,15 @@ class _Synthesis:
             left, right = pair.left.frame, pair.right.frame
             for offset, t in enumerate(pair.times):
                 if pair.first_output + offset < self.skip:
-                    yield _Output(None, left)
+                    yield OutputFrame(None, left)
                 elif t == 0:
-                    yield _Output(left, left)
+                    yield OutputFrame(left, left)
                 elif pair.mode in ("cut", "fallback"):
-                    yield _Output(stand_in(pair.mode, left, right, t), left)
+                    yield OutputFrame(stand_in(pair.mode, left, right, t), left)
                 else:
-                    yield _Output(next(synthesized[id(pair)]), left)
+                    yield OutputFrame(next(synthesized[id(pair)]), left)
 
-    def outputs(self, shown: Iterable[Shown], clip_end: Callable[[Shown], Fraction]) -> Iterator[_Output]:
+    def outputs(self, shown: Iterable[Shown], clip_end: Callable[[Shown], Fraction]) -> Iterator[OutputFrame]:
         pending: list[_Pair] = []
         queued = 0
         next_output = 0
@@ -206,7 +189,7 @@ class _Synthesis:
             raise InputError("only one frame: interpolation needs at least two")
         yield from self._emit(pending)
         for offset in range(self.timing.tail(previous.time, clip_end(previous))):
-            yield _Output(None if next_output + offset < self.skip else previous.frame, previous.frame)
+            yield OutputFrame(None if next_output + offset < self.skip else previous.frame, previous.frame)
 
 
 def stream(frames: Iterable[np.ndarray], interpolator: Interpolator, timing: Timing,
@@ -316,7 +299,8 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     result.resumed = sequence.done if sequence else 0
     synthesis = _Synthesis(interpolator, timing, workflow, result, result.resumed)
     try:
-        with _sinks(output, sequence, source, out_fps, options, audio, audio_filter, workflow, interpolator) as write:
+        with Outputs(output, sequence, source, out_fps, options, audio, audio_filter, compare=workflow.compare,
+                     compare_layout=workflow.compare_layout, model_name=type(interpolator.model).__name__.lower()) as write:
             writer = BackgroundWriter(write, workflow.queue_depth) if workflow.overlap else None
             try:
                 for item in synthesis.outputs(shown, clip_end):
@@ -343,64 +327,6 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
         result.compare = Path(workflow.compare)
     result.seconds = time.perf_counter() - started
     return result
-
-
-class _sinks:
-    """The output (a video, or a resumable sequence) and the optional compare video, as one
-    `write(_Output)`; all finish together or not at all."""
-
-    def __init__(self, output: Path, sequence: SequenceSink | None, source: FrameSource, out_fps: Fraction,
-                 options: EncodeOptions, audio: bool, audio_filter: str | None, workflow: Workflow, interpolator: Interpolator):
-        self.output, self.sequence, self.source, self.out_fps = output, sequence, source, out_fps
-        self.options, self.audio, self.audio_filter, self.workflow = options, audio, audio_filter, workflow
-        self.model_name = type(interpolator.model).__name__.lower()
-        self._stack = None
-
-    def __enter__(self) -> Callable[[_Output], None]:
-        self._stack = contextlib.ExitStack()
-        stack = self._stack.__enter__()
-        try:
-            audio_from = self.source.audio if self.audio else None
-            main = None
-            if self.sequence is None:
-                main = stack.enter_context(video_sink(self.output, self.source.width, self.source.height, self.out_fps,
-                                                      codec=self.options.codec, crf=self.options.crf, preset=self.options.preset,
-                                                      audio_from=audio_from, audio_filter=self.audio_filter))
-            side = None
-            if self.workflow.compare is not None:
-                width, height = compare_size(self.source.width, self.source.height, self.workflow.compare_layout)
-                side = stack.enter_context(video_sink(Path(self.workflow.compare), width, height, self.out_fps,
-                                                      codec="libx264", crf=self.options.crf, preset=self.options.preset,
-                                                      audio_from=audio_from, audio_filter=self.audio_filter))
-        except BaseException:
-            self._stack.__exit__(None, None, None)
-            raise
-        labels = ("input (frames repeated)", f"interpolated ({self.model_name})")
-        sequence = self.sequence
-        eight_bit = self.options.depth == "8"
-
-        def write(item: _Output) -> None:
-            frame = item.frame
-            if frame is not None and eight_bit:  # 16-bit images in, 8-bit wanted out
-                frame = to_8bit(frame)
-            if sequence is not None:
-                if frame is None:
-                    sequence.skip()
-                else:
-                    sequence.write(frame)
-            else:
-                main(frame)
-            if side is not None:
-                side(compare_frame(item.held, item.frame if item.frame is not None else item.held,
-                                   self.workflow.compare_layout, labels))
-
-        return write
-
-    def __exit__(self, kind, value, traceback) -> bool:
-        suppressed = self._stack.__exit__(kind, value, traceback)
-        if kind is None and self.sequence is not None:
-            self.sequence.finish()
-        return suppressed
 
 
 def interpolate_video(input_path: Path, output: Path, interpolator: Interpolator, *, factor: int = 2,
