@@ -129,7 +129,7 @@ class TrainSettings(ModelChoice):
     warmup_steps: int = Field(100, ge=0)
     strides: list[Annotated[int, Field(ge=1, le=8)]] = [1, 2]
     min_motion: float = Field(1.0, ge=0)
-    motion_crops: float = Field(0.75, ge=0, le=1)  # share of crops centred where the frames differ
+    motion_crops: float = Field(0.0, ge=0, le=1)  # share of crops centred where the frames differ
     seed: int = 0
     checkpoint_every: int = Field(200, ge=1)
     val_every: int = Field(200, ge=1)

@@ -44,7 +44,7 @@ def _validation_line(validation: dict, baselines: dict) -> str:
 @click.option("--strides", default=None, help="Frame strides, e.g. 1,2: (i, i+1, i+2) and (i, i+2, i+4).")
 @click.option("--min-motion", type=float, default=None, help="Skip examples moving less than this (mean 0-255 difference).")
 @click.option("--motion-crops", type=float, default=None,
-              help="Share of crops centred where the frames differ, 0-1 (default 0.75); the rest fall anywhere.")
+              help="Share of crops centred where the frames differ, 0-1 (default 0: all crops fall anywhere).")
 @click.option("--seed", type=int, default=None, help="Seed: the same seed and settings give the same run.")
 @click.option("--checkpoint-every", type=int, default=None, help="Save a checkpoint every N steps (default 200).")
 @click.option("--val-every", type=int, default=None, help="Validate every N steps (default 200).")
