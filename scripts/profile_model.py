@@ -1,0 +1,70 @@
+"""Where a model's time goes: one forward pass at a given size, split into classical flow (OpenCV
+DIS, which runs outside torch) and torch's operators, as the bench measures it (inference mode,
+channels_last, the bench's synthetic frames).
+
+    python scripts/profile_model.py vnnflow --size 1280x720
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from vnn_cli import dis_flow, registry
+from vnn_cli.bench.speed import synthetic_frames
+from vnn_cli.frames import pad_to_multiple, to_tensor
+from vnn_cli.weights import load_model
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", nargs="?", default="vnnflow")
+    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    registry.load_plugins()
+    model = load_model(args.model).to(memory_format=torch.channels_last)
+    width, height = (int(n) for n in args.size.split("x"))
+    before, _, after = synthetic_frames(width, height, 3)
+    frame0, frame1 = (pad_to_multiple(to_tensor(f, "cpu"), model.pad_multiple)[0].contiguous(memory_format=torch.channels_last)
+                      for f in (before, after))
+    t = torch.tensor([0.5])
+
+    flow_seconds = []
+    original = dis_flow.dis_flows
+
+    def timed_flows(*a, **k):  # DIS runs in OpenCV, which torch's profiler cannot see
+        start = time.perf_counter()
+        out = original(*a, **k)
+        flow_seconds.append(time.perf_counter() - start)
+        return out
+
+    for module in list(registry.models().values()):
+        plugin = __import__(module.factory.__module__, fromlist=["dis_flows"])
+        if getattr(plugin, "dis_flows", None) is original:
+            plugin.dis_flows = timed_flows
+
+    with torch.inference_mode():
+        model(frame0, frame1, t)  # warm-up
+        flow_seconds.clear()
+        start = time.perf_counter()
+        for _ in range(args.runs):
+            model(frame0, frame1, t)
+        total = (time.perf_counter() - start) / args.runs
+        flow = sum(flow_seconds) / args.runs
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
+            model(frame0, frame1, t)
+    print(f"{args.model} at {width}x{height}, {args.threads} threads: {1000 * total:.0f} ms a frame, "
+          f"of which DIS flow {1000 * flow:.0f} ms ({100 * flow / total:.0f}%)")
+    print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=8))
+
+
+if __name__ == "__main__":
+    main()
