@@ -236,6 +236,21 @@ def test_constant_rate_video_has_no_timestamp_list(clip):
     assert read_frame_times(clip) is None
 
 
+def test_avi_with_b_frames_is_constant_rate(vnn, tmp_path):
+    """Xvid-style AVI: B-frames leave packets without timestamps, which must not pass for a
+    variable rate (the decoded frames are evenly spaced)."""
+    from vnn_cli.video.timestamps import read_frame_times
+
+    clip = tmp_path / "xvid.avi"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.4",
+                    "-c:v", "mpeg4", "-bf", "2", "-q:v", "4", str(clip)], check=True)
+    assert read_frame_times(clip) is None
+    result = vnn("interpolate", clip, "-m", "blend", "-o", tmp_path / "out.mp4")
+    assert result.code == 0, result
+    assert "variable frame rate" not in result.out
+    assert len(list(VideoReader(tmp_path / "out.mp4"))) == 2 * 10 - 1
+
+
 # ---- fallback ---------------------------------------------------------------------------------
 
 def test_judge_trusts_small_motion_and_rejects_huge_motion():

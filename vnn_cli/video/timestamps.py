@@ -4,7 +4,8 @@ A constant-rate file needs nothing but its rate. A variable-rate one (a phone re
 capture, an AVI whose dropped frames are empty packets) must be followed from its timestamps, not
 from an assumed rate. Two ffmpeg passes, both streaming text: the packet list (`-c copy`, no
 decoding, cheap) tells whether the rate is constant; only when it is not are the decoded frames'
-timestamps listed (`-fps_mode passthrough`, the same frames the reader yields).
+timestamps listed (`-fps_mode passthrough`, the same frames the reader yields), and a file whose
+decoded frames turn out evenly spaced is constant-rate after all.
 """
 from __future__ import annotations
 
@@ -59,7 +60,10 @@ def _is_constant(pts: list[int], sizes: list[int]) -> bool:
     if not steps:
         return True
     usual = sorted(steps)[len(steps) // 2]
-    return all(abs(step - usual) <= 1 for step in steps)  # ±1 tick: 1001/24000 s in a 1/12800 base
+    # ±1 tick of rounding (1001/24000 s in a 1/12800 base), but only where a tick is a small part
+    # of a frame: in a 1/30 base a 2-tick step beside 1-tick ones is a real change of rate.
+    tolerance = 1 if usual >= 20 else 0
+    return all(abs(step - usual) <= tolerance for step in steps)
 
 
 def read_frame_times(path: Path) -> FrameTimes | None:
@@ -73,6 +77,10 @@ def read_frame_times(path: Path) -> FrameTimes | None:
     if not frames:
         return None
     pts = [p for p, _, _ in frames]
+    # Packets without timestamps (B-frames in an AVI, common with Xvid) fail the packet check, but
+    # the decoded frames tell the truth: evenly spaced frames are a constant rate.
+    if _is_constant(sorted(pts), [size for _, _, size in frames]):
+        return None
     first = pts[0]
     times = [Fraction(p - first) * time_base for p in pts]
     steps = [b - a for a, b in zip(times, times[1:]) if b > a]
