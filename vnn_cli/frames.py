@@ -18,6 +18,13 @@ def to_8bit(frame: np.ndarray) -> np.ndarray:
     return np.rint(frame.astype(np.float32) * (255.0 / max_value(frame.dtype))).astype(np.uint8)
 
 
+def to_16bit(frame: np.ndarray) -> np.ndarray:
+    """The same image at 16 bits per channel (rounded); 16-bit frames pass through untouched."""
+    if frame.dtype == np.uint16:
+        return frame
+    return np.rint(frame.astype(np.float32) * (65535.0 / max_value(frame.dtype))).astype(np.uint16)
+
+
 def split_alpha(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The colour part as H×W×3 (gray repeated) and the alpha plane, if any."""
     if frame.ndim == 2:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..atomic import atomic_file, atomic_folder, describe_os_error
 from ..errors import InputError, OutputError
-from ..frames import max_value, to_8bit
+from ..frames import to_16bit, to_8bit
 from .images import IMAGE_SUFFIXES, ImageSequence, list_images, read_image, write_image
 from .probe import VIDEO_SUFFIXES
 from .reader import VideoReader
@@ -149,10 +149,7 @@ def as_rgb8(frame: np.ndarray) -> np.ndarray:
 
 def as_rgb16(frame: np.ndarray) -> np.ndarray:
     """What a deep video encoder takes: 16-bit RGB (8-bit scaled up, gray repeated, alpha dropped)."""
-    frame = _as_rgb(frame)
-    if frame.dtype != np.uint16:
-        frame = np.rint(frame.astype(np.float32) * (65535.0 / max_value(frame.dtype))).astype(np.uint16)
-    return frame
+    return to_16bit(_as_rgb(frame))
 
 
 @contextlib.contextmanager
