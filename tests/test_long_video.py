@@ -87,7 +87,7 @@ def generated_clip(path: Path, frames: int, size: str = "320x240") -> Path:
 def test_peak_memory_does_not_grow_with_length(tmp_path):
     short = generated_clip(tmp_path / "short.mp4", 40, "480x270")
     long = generated_clip(tmp_path / "long.mp4", 400, "480x270")
-    common = ["-m", "blend", "--factor", "2", "--preset", "ultrafast"]
+    common = ["-m", "blend", "--factor", "2", "--encoder-preset", "ultrafast"]
     # glibc keeps freed frame-sized blocks in its heap by a heuristic that varies the peak by
     # +-30 MiB from run to run (it levels off: 2000 frames peak no higher than 400). A fixed mmap
     # threshold gives each frame buffer its own mapping, so what is measured is what vnn holds.

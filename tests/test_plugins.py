@@ -8,41 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import moving_frames, probe_video, write_clip
+from conftest import REPO, moving_frames, probe_video, write_clip
 
 from vnn_cli import registry
 from vnn_cli.errors import PluginError
 from vnn_cli.video.images import read_image, write_image
 
-# The plugin the README shows: one file, a tiny model on the shared U-Net core, no weights needed.
-MY_MODEL = '''
-"""mynet: the blend of the two frames plus a correction a small U-Net learns (zero at first)."""
-import torch
 
-from vnn_cli import FrameInterpolator, UNet, register_model
-from vnn_cli.model_api import ModelParams, as_time_tensor
+def readme_plugin_example() -> str:
+    """The plugin the README shows under "Writing a model plugin", exactly as written there: one
+    file, a tiny model on the shared U-Net core, no weights needed."""
+    section = (REPO / "README.md").read_text().split("## Writing a model plugin", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-@register_model("mynet")
-class MyNet(FrameInterpolator):
-    pad_multiple = 4  # the U-Net below halves the size twice
-
-    class Params(ModelParams):
-        width: int = 8
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        w = self.params.width
-        self.net = UNet(7, 3, widths=(w, 2 * w, 4 * w))
-        torch.nn.init.zeros_(self.net.head.weight)
-        torch.nn.init.zeros_(self.net.head.bias)
-
-    def forward(self, frame0, frame1, t):
-        t = as_time_tensor(t, frame0)
-        blend = (1 - t) * frame0 + t * frame1
-        t_plane = t.expand(-1, 1, *frame0.shape[2:])
-        return blend + self.net(torch.cat([frame0, frame1, t_plane], dim=1))
-'''
+MY_MODEL = readme_plugin_example()
 
 
 @pytest.fixture(autouse=True)
@@ -276,7 +256,10 @@ def test_entry_point_plugin(vnn, work, installed_package):
     assert "entry point" in row
 
 
-def test_models_shows_source_path_weights_and_parameters(vnn, work):
+def test_models_shows_source_path_weights_and_parameters(vnn, work, monkeypatch):
+    from vnn_cli.cli import render
+
+    monkeypatch.setattr(render.console, "width", 400)  # one line a row: nothing folds
     plugin(work, "weighted.py", '''
         from vnn_cli import FrameInterpolator, UNet, register_model
 

@@ -31,10 +31,11 @@ def config_json(vnn, *args) -> dict:
 
 def test_defaults(vnn, here):
     merged = config_json(vnn)
-    assert merged["runtime"] == {"device": "auto", "threads": None, "half": False, "plugins": []}
+    assert merged["runtime"] == {"device": "auto", "threads": None, "half": False, "plugins": [],
+                                 "progress": "auto", "progress_interval": 5.0}
     assert merged["interpolate"]["factor"] == 2
     assert merged["interpolate"]["times"] == [0.5]
-    assert merged["interpolate"]["model"] == "vnnflow"
+    assert merged["interpolate"]["model"] is None and merged["interpolate"]["preset"] is None
 
 
 def test_precedence_file_env_flags_in_config_output(vnn, here, monkeypatch):

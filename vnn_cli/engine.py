@@ -25,6 +25,7 @@ import torch
 from .device import half_dtype
 from .frames import crop, join_alpha, max_value, pad_to_multiple, split_alpha
 from .model_api import FrameInterpolator
+from .model_guard import guarded, run_model
 from .tiling import AUTO_TILE_ABOVE, AUTO_TILE_SIZE, DEFAULT_OVERLAP, tiled
 
 Job = tuple[np.ndarray, np.ndarray, Sequence[float]]
@@ -90,7 +91,9 @@ class Interpolator:
         x0, x1 = self._tensor(split_alpha(frame0)[0]), self._tensor(split_alpha(frame1)[0])
         x0, _ = pad_to_multiple(x0, self.model.pad_multiple)
         x1, _ = pad_to_multiple(x1, self.model.pad_multiple)
-        return float(torch.as_tensor(self.model.confidence(x0, x1)).float().min())
+        trust = guarded(type(self.model), "confidence",
+                        lambda: float(torch.as_tensor(self.model.confidence(x0, x1)).float().min()))
+        return trust if math.isfinite(trust) else 0.0  # NaN trust is no trust: the pair falls back to a blend
 
     # ---- tensors -----------------------------------------------------------------------------
     def _tensor(self, colour: np.ndarray) -> torch.Tensor:
@@ -112,9 +115,10 @@ class Interpolator:
         return self._tensor(np.stack(colours))
 
     def _forward(self, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Every model call goes through here: failures name the plugin, outputs are checked."""
         if self.supports_scale and self.scale != 1.0:
-            return self.model(x0, x1, t, scale=self.scale)
-        return self.model(x0, x1, t)
+            return run_model(self.model, x0, x1, t, scale=self.scale)
+        return run_model(self.model, x0, x1, t)
 
     @staticmethod
     def _stack(frames: list[torch.Tensor]) -> torch.Tensor:

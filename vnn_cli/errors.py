@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     FAILED = 1
     USAGE = 2
     INTERRUPTED = 130  # 128 + SIGINT
+    HANGUP = 129  # 128 + SIGHUP: the terminal or the ssh session went away
     TERMINATED = 143  # 128 + SIGTERM
 
 
@@ -39,7 +40,8 @@ class OutputError(VnnError):
 
 
 class PluginError(VnnError):
-    """A plugin failed to load, or two plugins claim one name."""
+    """A plugin failed to load, failed while running, returned frames that are not frames, or two
+    plugins claim one name."""
 
 
 class UnknownNameError(PluginError):
@@ -61,9 +63,15 @@ class DeviceError(VnnError):
     """The device asked for is not available here."""
 
 
+class VnnWarning(UserWarning):
+    """Something the user should know that does not stop the run (`warnings.warn(VnnWarning(...))`);
+    the CLI shows each as one `vnn: warning:` line on stderr."""
+
+
 class Interrupted(VnnError):
     """The run was stopped by a signal; partial outputs have been removed."""
 
-    def __init__(self, signal_name: str = "SIGINT"):
-        super().__init__(f"interrupted by {signal_name}")
-        self.exit_status = ExitStatus.TERMINATED if signal_name == "SIGTERM" else ExitStatus.INTERRUPTED
+    def __init__(self, signal_name: str = "SIGINT", detail: str = ""):
+        super().__init__(f"interrupted by {signal_name}" + (f"; {detail}" if detail else ""))
+        self.signal_name = signal_name
+        self.exit_status = {"SIGTERM": ExitStatus.TERMINATED, "SIGHUP": ExitStatus.HANGUP}.get(signal_name, ExitStatus.INTERRUPTED)

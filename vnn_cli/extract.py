@@ -24,8 +24,9 @@ import numpy as np
 
 from .atomic import TEMP_MARK, atomic_file, describe_os_error
 from .errors import InputError, OutputError, SettingsError
+from .guard import check_output, numbered
 from .interpolate import JobResult
-from .scenes import is_scene_cut
+from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
 from .video.ffmpeg import quote_path, run_ffmpeg
 from .video.images import is_image, write_image
 from .video.media import image_sink, is_video
@@ -88,19 +89,11 @@ def _expected(reader: VideoReader, start: float | None, end: float | None) -> in
     return max(0, min(total, round(seconds * float(reader.fps))))
 
 
-def _folder_ready(folder: Path, overwrite: bool) -> None:
+def _folder_ready(folder: Path, video: Path, image_format: str, overwrite: bool) -> None:
     """A frames folder may exist empty (the user made it); with files in it, only with --overwrite."""
     if folder.is_file() or (not folder.is_dir() and (is_video(folder) or is_image(folder))):
         raise OutputError(f"output {folder} is a file name: frames go into a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise OutputError(f"output {folder} exists and is not empty; use --overwrite to replace it")
-
-
-def _remove_stale(folder: Path, suffix: str, kept: int) -> None:
-    """After an overwrite, numbered frames beyond the new count belong to the old run: remove them."""
-    for path in folder.glob(f"*{suffix}"):
-        if re.fullmatch(r"\d{6}", path.stem) and int(path.stem) >= kept:
-            path.unlink()
+    check_output(folder, overwrite, (video,), owned=numbered("%06d", "." + image_format.lower().lstrip(".")))
 
 
 def extract_frames(video: Path, output: Path, *, every: int = 1, start: float | None = None, end: float | None = None,
@@ -112,17 +105,16 @@ def extract_frames(video: Path, output: Path, *, every: int = 1, start: float | 
     started = time.perf_counter()
     output = Path(output)
     reader = _open(video, start, end, size)
-    _folder_ready(output, overwrite)
+    _folder_ready(output, Path(video), image_format, overwrite)
     result = JobResult(Path(video), output, fps_out=reader.fps / every)
     total = _expected(reader, start, end)
-    with image_sink(output, image_format) as write:
+    with image_sink(output, image_format, fps=reader.fps / every) as write:
         for index, frame in enumerate(reader):
             result.frames_in = index + 1
             if index % every == 0:
                 write(frame)
                 result.frames_out += 1
             progress(result.frames_in, total)
-    _remove_stale(output, "." + image_format.lower().lstrip("."), result.frames_out)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -139,8 +131,7 @@ def extract_audio(video: Path, output: Path, *, start: float | None = None, end:
     info = probe(video)
     if not info.has_audio:
         raise InputError(f"{video} has no audio track")
-    if output.exists() and not overwrite:
-        raise OutputError(f"output {output} exists; use --overwrite to replace it")
+    check_output(output, overwrite, (video,))
     args = ["-v", "error", "-y"]
     if start:
         args += ["-ss", f"{start:.6f}"]
@@ -159,7 +150,7 @@ class TripletSettings:
     strides: Sequence[int] = (1,)
     crops_per_triplet: int = 1
     min_motion: float = 1.0  # mean absolute difference of the outer frames, 0-255 units
-    scene_threshold: float = 0.45  # above fast motion (<= 0.36 in the bundled clips), below cuts (>= 0.55); 0: off
+    scene_threshold: float = DEFAULT_SCENE_THRESHOLD  # the same rule as interpolate's (vnn_cli/scenes.py); 0: off
     seed: int = 0
 
 
@@ -195,6 +186,11 @@ def _windows(frames: Iterator[np.ndarray], strides: Sequence[int], scene_thresho
 def _video_seed(seed: int, stem: str) -> np.random.Generator:
     # The video's name joins the seed so its crops do not depend on which other videos share the batch.
     return np.random.default_rng([seed, zlib.crc32(stem.encode())])
+
+
+def _triplet_names(stem: str) -> re.Pattern:
+    """What one video writes in the triplets folder (and replaces with --overwrite)."""
+    return re.compile(re.escape(stem) + r"_\d{6}|" + re.escape(stem + VIDEO_SUMMARY_SUFFIX) + "|" + re.escape(SUMMARY_NAME))
 
 
 def _own_triplet_dirs(folder: Path, stem: str) -> list[Path]:
@@ -243,6 +239,9 @@ def extract_triplets(video: Path, output: Path, settings: TripletSettings = Trip
     marker = video_summary_path(output, video)
     if marker.exists() and not overwrite:
         raise OutputError(f"triplets of {video.name} exist in {output}; use --overwrite to replace them")
+    # The folder is shared by every video of a batch, so its being there is no clash (this video's
+    # own triplets were checked just above); only the names this video writes there count.
+    check_output(output, True, (video,), owned=_triplet_names(video.stem))
     reader = _open(video, start, end, size)
     total = _expected(reader, start, end)
     crop_w, crop_h = min(settings.crop, reader.width), min(settings.crop, reader.height)

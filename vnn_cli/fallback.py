@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from .dedup import gray_thumbnail
+from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
 
 _WIDTH = 192
 # Calibrated on the bundled clips with DIS flow as the model, drop-frame protocol at frame strides
@@ -126,9 +127,7 @@ def decide(frame0: np.ndarray, frame1: np.ndarray, scene_threshold: float, judge
     """The safeguards for one pair, shared by the pipeline and `Guarded`: ("cut", None) across a
     scene cut, ("fallback", reason) where the judge does not trust the model, else ("model", None).
     `confidence` is asked only when the judge runs (no judge: the model is trusted)."""
-    from .scenes import is_scene_cut
-
-    if is_scene_cut(frame0, frame1, scene_threshold, motion_check=True):
+    if is_scene_cut(frame0, frame1, scene_threshold):
         return "cut", None
     if judge is not None:
         verdict = judge(frame0, frame1, confidence())
@@ -151,11 +150,9 @@ class Guarded:
     otherwise. Every other attribute is the wrapped interpolator's."""
 
     def __init__(self, interpolator, judge: Judge | None = None, scene_threshold: float | None = None):
-        from .scenes import DEFAULT_THRESHOLD
-
         self.interpolator = interpolator
         self.judge = judge or Judge(max_motion=getattr(interpolator, "max_motion", None))
-        self.scene_threshold = DEFAULT_THRESHOLD if scene_threshold is None else scene_threshold
+        self.scene_threshold = DEFAULT_SCENE_THRESHOLD if scene_threshold is None else scene_threshold
         self.cuts = 0
 
     def __getattr__(self, name: str):

@@ -26,19 +26,20 @@ from typing import Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
-from .atomic import atomic_file, check_writable
+from .atomic import atomic_files, atomic_folder
 from .compare import Layout
 from .dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
 from .dedup import is_duplicate
 from .engine import Interpolator
 from .errors import InputError, Interrupted, OutputError
 from .fallback import Judge, decide, stand_in
+from .guard import check_output, numbered
 from .outputs import EncodeOptions, OutputFrame, Outputs
 from .overlap import BackgroundWriter, prefetch
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
-from .timing import FactorTiming, RateTiming, Timing, output_count
+from .timing import FactorTiming, RateTiming, Timing, check_rate, output_count
 from .video.images import is_image, read_image, write_image
-from .video.media import FrameSource, SequenceSink, is_folder_output, is_pattern, is_sequence_output, open_source
+from .video.media import FrameSource, SequenceSink, is_folder_output, is_sequence_output, open_source
 from .video.reader import VideoReader
 from .video.timestamps import FrameTimes, read_frame_times
 
@@ -228,7 +229,7 @@ def _fingerprint(input_path: Path, timing: Timing, out_fps: Fraction, interpolat
 def _frame_times(source: FrameSource) -> FrameTimes | None:
     if isinstance(source, VideoReader) and not source.start and source.end is None:
         return read_frame_times(source.path)
-    return None
+    return getattr(source, "frame_times", None)  # an image sequence with gaps in its numbering
 
 
 def _choose_timing(source_fps: Fraction, factor: int, fps: Fraction | None, follow_times: bool) -> tuple[Timing, Fraction]:
@@ -238,6 +239,7 @@ def _choose_timing(source_fps: Fraction, factor: int, fps: Fraction | None, foll
     if fps is not None:
         if fps <= source_fps:
             raise InputError(f"target rate {fps} fps is not above the source's {float(source_fps):.3f} fps")
+        check_rate(fps, source_fps, f"--fps {fps}")
         return RateTiming(fps), fps
     if follow_times:
         return RateTiming(source_fps * factor), source_fps * factor
@@ -249,7 +251,7 @@ def frame_rate_timing(source_fps: Fraction, factor: int, fps: Fraction | None) -
 
 
 def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: Timing | None, out_fps: Fraction | None,
-            options: EncodeOptions, *, image_fps: Fraction = Fraction(24), audio: bool = True,
+            options: EncodeOptions, *, image_fps: Fraction | None = None, audio: bool = True,
             audio_filter: str | None = None, progress: Progress = _no_progress, workflow: Workflow = Workflow(),
             choose: Callable[[Fraction, bool], tuple[Timing, Fraction]] | None = None) -> JobResult:
     """Read `input_path`, write every output frame to `output` (a video file, a folder or a
@@ -259,16 +261,17 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     # A source of more than 8 bits per channel streams as 16-bit frames, so its precision reaches the output.
     source = open_source(input_path, image_fps, workflow.start_number, depth="source" if options.depth == "source" else 8)
     output = Path(output)
-    # A numbered pattern may go into a folder that exists; what must not exist is its first frame.
-    first_target = output.parent / (output.name % (workflow.start_number or 0)) if is_pattern(output) else output
-    check_writable(first_target, options.overwrite, (Path(input_path),))
+    # A folder output owns its numbered frames only: other files in that folder stay.
+    owned = numbered("%06d", "." + options.image_format.lower().lstrip(".")) if is_folder_output(output) else None
+    check_output(output, options.overwrite, (input_path,), owned=owned)
     if workflow.compare is not None:
-        check_writable(Path(workflow.compare), options.overwrite, (Path(input_path),))
+        check_output(Path(workflow.compare), options.overwrite, (input_path,))
     frame_times = _frame_times(source)
     if choose is not None:
         timing, out_fps = choose(source.fps, frame_times is not None or workflow.dedup)
-    result = JobResult(Path(input_path), output, fps_out=out_fps, variable_rate=frame_times is not None)
-    result.notes += interpolator.notes
+    result = JobResult(Path(input_path), output, fps_out=out_fps,
+                       variable_rate=frame_times is not None and isinstance(source, VideoReader))
+    result.notes += [*source.notes, *interpolator.notes]
     fps = source.fps
 
     def clip_end(last: Shown) -> Fraction:
@@ -295,7 +298,8 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
         shown = deduplicated(shown, workflow.dedup_threshold, result)
 
     sequence = SequenceSink(output, options.image_format, workflow.start_number or 0,
-                            _fingerprint(input_path, timing, out_fps, interpolator, workflow, options)) if is_sequence_output(output) else None
+                            _fingerprint(input_path, timing, out_fps, interpolator, workflow, options),
+                            fps=out_fps) if is_sequence_output(output) else None
     result.resumed = sequence.done if sequence else 0
     synthesis = _Synthesis(interpolator, timing, workflow, result, result.resumed)
     try:
@@ -331,7 +335,7 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
 
 def interpolate_video(input_path: Path, output: Path, interpolator: Interpolator, *, factor: int = 2,
                       fps: Fraction | None = None, options: EncodeOptions = EncodeOptions(),
-                      image_fps: Fraction = Fraction(24), progress: Progress = _no_progress,
+                      image_fps: Fraction | None = None, progress: Progress = _no_progress,
                       workflow: Workflow = Workflow()) -> JobResult:
     """Same duration, more frames: `factor` times the rate, or exactly `fps`; the audio is kept."""
 
@@ -354,7 +358,7 @@ def atempo_chain(speed: float) -> str:
 
 def slowmo_video(input_path: Path, output: Path, interpolator: Interpolator, *, factor: int = 2,
                  fps: Fraction | None = None, audio: str = "stretch", options: EncodeOptions = EncodeOptions(),
-                 image_fps: Fraction = Fraction(24), progress: Progress = _no_progress,
+                 image_fps: Fraction | None = None, progress: Progress = _no_progress,
                  workflow: Workflow = Workflow()) -> JobResult:
     """`factor` times slower, played at the source rate (or `fps`); audio dropped or stretched."""
 
@@ -362,6 +366,7 @@ def slowmo_video(input_path: Path, output: Path, interpolator: Interpolator, *, 
         play_fps = fps or source_fps
         if play_fps == source_fps and not follow_times:
             return FactorTiming(factor), play_fps
+        check_rate(play_fps * factor, source_fps, f"--fps {play_fps} with --factor {factor}")
         return RateTiming(play_fps * factor), play_fps
 
     return convert(input_path, output, interpolator, None, None, options, image_fps=image_fps,
@@ -384,17 +389,24 @@ def interpolate_pair(image0: Path, image1: Path, output: Path, interpolator: Int
     if frame0.shape != frame1.shape or frame0.dtype != frame1.dtype:
         raise InputError(f"{image0} and {image1} differ in size or format ({frame0.shape} {frame0.dtype} vs {frame1.shape} {frame1.dtype})")
     output = Path(output)
+    inputs = (image0, image1)
+    # All of the frames appear, or none (a full disk at the fourth of five leaves nothing).
     if is_folder_output(output):
-        targets = [output / f"{i:06d}.png" for i in range(len(times) + 2)]
+        owned = numbered("%06d", ".png")
+        check_output(output, overwrite, inputs, owned=owned)
         frames = [frame0, *interpolator(frame0, frame1, list(times)), frame1]
-    else:
-        if not is_image(output):
-            raise OutputError(f"output {output} is neither an image file nor a folder")
-        frames = interpolator(frame0, frame1, list(times))
-        targets = [output] if len(times) == 1 else [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(1, len(times) + 1)]
+        names = [f"{i:06d}.png" for i in range(len(frames))]
+        with atomic_folder(output, owned=owned) as temp:
+            for name, frame in zip(names, frames):
+                write_image(temp / name, frame)
+        return [output / name for name in names]
+    if not is_image(output):
+        raise OutputError(f"output {output} is neither an image file nor a folder")
+    targets = [output] if len(times) == 1 else [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(1, len(times) + 1)]
     for target in targets:
-        check_writable(target, overwrite, (Path(image0), Path(image1)))
-    for target, frame in zip(targets, frames):
-        with atomic_file(target) as temp:
+        check_output(target, overwrite, inputs)
+    frames = interpolator(frame0, frame1, list(times))
+    with atomic_files(targets) as temps:
+        for temp, frame in zip(temps, frames):
             write_image(temp, frame)
     return targets

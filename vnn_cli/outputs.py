@@ -17,7 +17,7 @@ from .video.media import FrameSource, SequenceSink, video_sink
 
 @dataclass(frozen=True)
 class EncodeOptions:
-    codec: str = "libx264"
+    codec: str | None = None  # None: the container's own (see video/containers.py)
     crf: int | None = 18
     preset: str | None = "medium"
     image_format: str = "png"
@@ -57,7 +57,7 @@ class Outputs:
             if self.compare is not None:
                 width, height = compare_size(self.source.width, self.source.height, self.compare_layout)
                 side = stack.enter_context(video_sink(Path(self.compare), width, height, self.out_fps,
-                                                      codec="libx264", crf=self.options.crf, preset=self.options.preset,
+                                                      codec=None, crf=self.options.crf, preset=self.options.preset,
                                                       audio_from=audio_from, audio_filter=self.audio_filter))
         except BaseException:
             self._stack.__exit__(None, None, None)

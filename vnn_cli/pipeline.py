@@ -1,11 +1,14 @@
 """From settings to a ready interpolator: plugins loaded, device chosen, weights checked."""
 from __future__ import annotations
 
+import warnings
+
 from .device import select_device
 from .engine import Interpolator
+from .errors import VnnWarning
 from .registry import load_plugins
 from .settings import ModelChoice, RuntimeSettings
-from .weights import load_model
+from .weights import default_weights_path, load_model
 
 
 def prepare_runtime(runtime: RuntimeSettings):
@@ -13,7 +16,20 @@ def prepare_runtime(runtime: RuntimeSettings):
     return select_device(runtime.device, runtime.threads)
 
 
+def warn_if_untrained(model, name: str, weights) -> None:
+    """A neural model with no weights to load runs as initialised: its frames may be anything, so
+    say so (a model with no parameters, like blend, needs none)."""
+    if weights is not None or default_weights_path(type(model)) is not None:
+        return
+    count = sum(p.numel() for p in model.parameters())
+    if count:
+        warnings.warn(VnnWarning(f"model '{name}' runs untrained: it has {count:,} parameters and no weights "
+                                 "(pass --weights FILE, or train it with `vnn train`)"), stacklevel=2)
+
+
 def build_interpolator(runtime: RuntimeSettings, choice: ModelChoice, batch_size: int = 4) -> Interpolator:
     device = prepare_runtime(runtime)
-    model = load_model(choice.model, choice.weights, choice.model_params, device)
+    name, params = choice.resolved()
+    model = load_model(name, choice.weights, params, device)
+    warn_if_untrained(model, name, choice.weights)
     return Interpolator(model, device, half=runtime.half, batch_size=batch_size)

@@ -19,6 +19,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import sys
 from contextvars import ContextVar
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from .errors import PluginError, UnknownNameError
+from .errors import Interrupted, PluginError, UnknownNameError
 
 ENTRY_POINT_GROUP = "vnn.plugins"
 PACKAGE_PREFIX = "_vnn_plugin_"
@@ -221,6 +222,8 @@ def _forget(origin: str) -> None:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r})" if exc.code is not None else "it called sys.exit()"
     return str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
 
 
@@ -236,7 +239,9 @@ def load_plugins(paths: Iterable[Path | str] = (), *, entry_points: bool = True,
     def attempt(origin: str, load: Callable[[], None]) -> None:
         try:
             load()
-        except Exception as exc:  # a plugin is foreign code: any error is reported, none is fatal here
+        except (KeyboardInterrupt, Interrupted):
+            raise  # the user stopping the run, not the plugin failing
+        except BaseException as exc:  # foreign code: any error, sys.exit() too, is reported, none is fatal here
             failures.append(PluginFailure(origin, _describe(exc)))
 
     builtin = builtin_plugin_dir()
@@ -282,6 +287,18 @@ def get_model(name: str) -> PluginEntry:
         return _MODELS[name]
     except KeyError:
         raise UnknownNameError("model", name, _MODELS) from None
+
+
+def model_origin(model_cls: type) -> str:
+    """`model 'NAME' (FILE)` for a model class, to name the plugin in an error about it."""
+    for entry in _MODELS.values():
+        if entry.factory is model_cls:
+            return f"model '{entry.name}' ({entry.origin})"
+    try:  # built in Python, never registered
+        where = inspect.getsourcefile(model_cls) or model_cls.__module__
+    except TypeError:
+        where = model_cls.__module__
+    return f"model {model_cls.__name__} ({where})"
 
 
 def get_loss(name: str) -> PluginEntry:

@@ -1,8 +1,9 @@
 """Validated settings for every command, merged from four layers:
 defaults < config file < environment (`VNN_*`) < command-line flags.
 
-The config file is TOML: runtime keys at the top (`device`, `threads`, `half`, `plugins`) and one
-table per command (`[interpolate]`, `[slowmo]`, `[extract]`, `[train]`, `[bench]`). It is the first
+The config file is TOML: runtime keys at the top (`device`, `threads`, `half`, `plugins`,
+`progress`, `progress_interval`) and one table per command (`[interpolate]`, `[slowmo]`,
+`[extract]`, `[train]`, `[bench]`). It is the first
 of `--config FILE`, `./vnn.toml`, `$XDG_CONFIG_HOME/vnn/vnn.toml` (or `~/.config/vnn/vnn.toml`).
 Environment: `VNN_DEVICE=cpu`, `VNN_PLUGINS=a.py:b.py`, `VNN_INTERPOLATE_FACTOR=4`, ...
 A misspelled key or a bad value is an error that names the key, the value and where it came from.
@@ -20,15 +21,16 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
 
 from .errors import SettingsError
+from .presets import DEFAULT_PRESET, PRESETS, Preset, resolve_model
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
-from .timing import parse_rate
+from .timing import MAX_FACTOR, parse_rate
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-DEFAULT_MODEL = "vnnflow"
+DEFAULT_MODEL = PRESETS[DEFAULT_PRESET][0]  # what runs when nothing is named
 
 Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
 def _device_spec(value: str) -> str:
@@ -50,18 +52,27 @@ class RuntimeSettings(Settings):
     threads: int | None = Field(None, ge=1, le=512)
     half: bool = False
     plugins: list[Path] = []
+    # How a long job shows its progress (see vnn_cli/cli/render.py): auto is a bar on a terminal,
+    # plain lines every progress_interval seconds elsewhere (a log, a render farm, CI).
+    progress: Literal["auto", "bar", "plain", "json", "none"] = "auto"
+    progress_interval: float = Field(5.0, ge=0, le=3600)
 
 
 class ModelChoice(Settings):
-    model: str = DEFAULT_MODEL
+    model: str | None = None  # None: the preset's model
+    preset: Preset | None = None  # fast | balanced | best (vnn_cli/presets.py); None: balanced
     weights: Path | None = None
     model_params: dict[str, Any] = {}
 
+    def resolved(self) -> tuple[str, dict[str, Any]]:
+        """(model name, parameters) after the preset."""
+        return resolve_model(self.model, self.preset, self.model_params)
+
 
 class VideoOutput(Settings):
-    codec: str = "libx264"
+    codec: str | None = None  # None: the container's own (libx264 for mp4/mov/mkv, libvpx-vp9 for webm, gif)
     crf: int = Field(18, ge=0, le=51)
-    preset: str = "medium"
+    encoder_preset: str = "medium"  # x264/x265 speed preset
     image_format: ImageFormat = "png"
     depth: Literal["source", "8"] = "source"  # bits per channel out: as the source, or 8 (plays everywhere)
     overwrite: bool = False
@@ -83,18 +94,18 @@ class WorkflowSettings(Settings):
 
 
 class InterpolateSettings(ModelChoice, VideoOutput, WorkflowSettings):
-    factor: int = Field(2, ge=2, le=64)
+    factor: int = Field(2, ge=2, le=MAX_FACTOR)
     fps: Rate | None = None
     times: list[Annotated[float, Field(gt=0, lt=1)]] = [0.5]
-    image_fps: Rate = Fraction(24)
+    image_fps: Rate | None = None  # None: the rate vnn recorded in the images, else 24
     batch_size: int = Field(4, ge=1, le=256)
 
 
 class SlowmoSettings(ModelChoice, VideoOutput, WorkflowSettings):
-    factor: int = Field(2, ge=2, le=64)
+    factor: int = Field(2, ge=2, le=MAX_FACTOR)
     fps: Rate | None = None
     audio: Literal["drop", "stretch"] = "stretch"
-    image_fps: Rate = Fraction(24)
+    image_fps: Rate | None = None  # None: the rate vnn recorded in the images, else 24
     batch_size: int = Field(4, ge=1, le=256)
 
 
@@ -109,8 +120,7 @@ class ExtractSettings(Settings):
     stride: list[Annotated[int, Field(ge=1, le=16)]] = [1]
     crops_per_triplet: int = Field(1, ge=1, le=64)
     min_motion: float = Field(1.0, ge=0)
-    # Fast motion scores up to 0.36 in the bundled clips (bikes, coin), real cuts 0.55 and up: keep
-    # the hard, large-motion triplets a training set needs.
+    # The same cut rule as interpolate's, so the hard, large-motion triplets a training set needs stay.
     scene_threshold: float = Field(DEFAULT_SCENE_THRESHOLD, ge=0)
     image_format: ImageFormat = "png"
     overwrite: bool = False
@@ -139,6 +149,7 @@ class TrainSettings(ModelChoice):
     run_dir: Path = Path("runs/train")
     export: Path | None = None  # write the best checkpoint here as weights + model card when done
     export_only: bool = False  # only export the run's best checkpoint, train nothing
+    overwrite: bool = False  # let --export replace existing weights and their card
     minutes: float | None = Field(None, gt=0)  # stop (with a checkpoint) after this long; --resume continues
     resume: bool = False
     vgg_weights: Path | None = None

@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
+from .errors import SettingsError
+
+# Output frames per input frame, at most: --factor's bound, and --fps's against the source's rate.
+# A pair's times are listed, and its in-between frames made in one go, before any is written, so
+# an unbounded rate (--fps 1e9) would grow memory without end before the first frame.
+MAX_FACTOR = 64
+
 
 class Timing(Protocol):
     def between(self, start: Fraction, end: Fraction) -> list[Fraction]: ...
@@ -65,6 +72,13 @@ def output_count(timing: Timing, times: list[Fraction], end: Fraction) -> int:
         return 0
     inner = sum(len(timing.between(a, b)) for a, b in zip(times, times[1:]))
     return inner + timing.tail(times[-1], end)
+
+
+def check_rate(rate: Fraction, source_fps: Fraction, asked: str) -> None:
+    """Refuse an output `rate` more than MAX_FACTOR times `source_fps`; `asked` names the options."""
+    if rate > source_fps * MAX_FACTOR:
+        raise SettingsError(f"{asked} makes {float(rate / source_fps):.4g} frames per input frame of this "
+                            f"{float(source_fps):.3f} fps source; at most {MAX_FACTOR}, as --factor")
 
 
 def parse_rate(text: str | float | int | Fraction) -> Fraction:

@@ -21,6 +21,7 @@ from . import registry
 from ._version import __version__
 from .atomic import atomic_file
 from .errors import WeightsError
+from .model_guard import guarded
 from .model_api import FrameInterpolator
 
 
@@ -34,6 +35,10 @@ class ModelCard(BaseModel):
     created: str
     training: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
+    # Where weights that vnn did not train come from, and the terms they carry (imported weights).
+    source: dict[str, Any] = {}
+    license: str | None = None
+    license_notice: str | None = None
 
 
 def weights_dir() -> Path:
@@ -62,8 +67,10 @@ def sha256_of(path: Path) -> str:
 
 
 def save_weights(model: FrameInterpolator, model_name: str, path: Path, *, training: dict | None = None,
-                 metrics: dict | None = None) -> ModelCard:
-    """Write the plain module's weights and its card, each atomically."""
+                 metrics: dict | None = None, provenance: ModelCard | None = None) -> ModelCard:
+    """Write the plain module's weights and its card, each atomically. `provenance`: the card of the
+    weights these were made from; its source and license carry over (fine-tuned imported weights
+    keep their notice)."""
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     with atomic_file(path) as temp:
@@ -78,6 +85,9 @@ def save_weights(model: FrameInterpolator, model_name: str, path: Path, *, train
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         training=training or {},
         metrics=metrics or {},
+        source=provenance.source if provenance else {},
+        license=provenance.license if provenance else None,
+        license_notice=provenance.license_notice if provenance else None,
     )
     with atomic_file(card_path(path)) as temp:
         temp.write_text(json.dumps(card.model_dump(), indent=2) + "\n")
@@ -108,14 +118,26 @@ def _legacy_state(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
+def resolve_weights(name: str, weights: Path | str | None) -> Path | None:
+    """The weights file for model `name`: the path given, or a shipped weights name such as
+    `rife-hdv3` (weights/rife-hdv3.safetensors), or the model's default (None: it needs none)."""
+    if weights is None:
+        return default_weights_path(registry.get_model(name).factory)
+    path = Path(weights)
+    shipped = weights_dir() / f"{path.name}.safetensors"
+    if not path.exists() and path.suffix == "" and path.parent == Path(".") and shipped.exists():
+        return shipped
+    return path
+
+
 def load_model(name: str, weights: Path | None = None, params: dict[str, Any] | None = None,
                device: torch.device | str = "cpu") -> FrameInterpolator:
     """Build the registered model `name` and load its weights (the shipped default unless named)."""
     cls = registry.get_model(name).factory
     params = dict(params or {})
-    path = Path(weights) if weights is not None else default_weights_path(cls)
+    path = resolve_weights(name, weights)
     if path is None:
-        model = cls(**params)
+        model = guarded(cls, "__init__", lambda: cls(**params))
         return model.eval().to(device)
     if not path.exists():
         hint = "pass --weights FILE or train it with `vnn train`" if weights is None else "check the path"
@@ -136,7 +158,7 @@ def load_model(name: str, weights: Path | None = None, params: dict[str, Any] | 
             state = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as exc:
             raise WeightsError(f"weights {path} are corrupt: {exc}") from None
-    model = cls(**params)
+    model = guarded(cls, "__init__", lambda: cls(**params))
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

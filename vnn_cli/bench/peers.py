@@ -20,6 +20,7 @@ import numpy as np
 from .. import registry
 from ..errors import UnknownNameError, VnnError
 from ..metrics import psnr
+from ..presets import PRESETS
 from ..settings import DEFAULT_MODEL
 from ..video.ffmpeg import ffmpeg_exe, last_line
 from ..weights import default_weights_path
@@ -44,6 +45,12 @@ class Method:
     kind: str  # "model" (a registered plugin, run in this process), "guarded" (the same behind the guard) or "ffmpeg"
     weights: Path | None = None  # None: the model needs none, or the shipped default applies
     unavailable: str | None = None  # why it cannot run (asked for by name, but no weights)
+    model: str | None = None  # the registered model (a preset's name differs from it)
+    params: tuple[tuple[str, object], ...] = ()  # model parameters (a preset's)
+
+    @property
+    def model_name(self) -> str:
+        return self.model or self.name.removesuffix(GUARD_SUFFIX)
 
 
 def _ordered(names: list[str]) -> list[str]:
@@ -61,14 +68,23 @@ def select_methods(requested: list[str] | None, weights: dict[str, Path] | None 
     weights = dict(weights or {})
     known = registry.models()
     for name in [*weights, *(requested or [])]:
-        if name != MINTERPOLATE and name.removesuffix(GUARD_SUFFIX) not in known:
-            raise UnknownNameError("method", name, [*known, MINTERPOLATE])
-    default = _ordered([*known, MINTERPOLATE]) + ([DEFAULT_MODEL + GUARD_SUFFIX] if DEFAULT_MODEL in known else [])
+        if name != MINTERPOLATE and name not in PRESETS and name.removesuffix(GUARD_SUFFIX) not in known:
+            raise UnknownNameError("method", name, [*known, *PRESETS, MINTERPOLATE])
+    # The presets whose model and settings no plain model name covers (balanced is `fusion` as is).
+    extra_presets = [p for p, (m, _) in PRESETS.items() if m in known and p != "balanced" and m == DEFAULT_MODEL]
+    default = (_ordered([*known, MINTERPOLATE]) + extra_presets
+               + ([DEFAULT_MODEL + GUARD_SUFFIX] if DEFAULT_MODEL in known else []))
     chosen = list(dict.fromkeys(requested)) if requested else default
     methods, skipped = [], []
     for name in chosen:
         if name == MINTERPOLATE:
             methods.append(Method(name, "ffmpeg"))
+            continue
+        if name in PRESETS:
+            model, params = PRESETS[name]
+            path = weights.get(model) or default_weights_path(known[model].factory)
+            reason = f"no weights at {path}" if path is not None and not Path(path).exists() else None
+            methods.append(Method(name, "model", weights.get(model), reason, model, tuple(params.items())))
             continue
         model = name.removesuffix(GUARD_SUFFIX)
         path = weights.get(model) or default_weights_path(known[model].factory)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..atomic import atomic_file, atomic_folder
 from ..errors import OutputError
+from ..guard import check_output
 from ..metrics import PSNR_CAP
 from ..video.images import write_image
 from .speed import TARGET_SIZE
@@ -90,18 +91,19 @@ def worst_examples(clip: "Clip", scores: list["Score"], focus: str, count: int =
     return examples
 
 
-def check_examples_folder(folder: Path, overwrite: bool = False) -> None:
-    """Refuse, before any work, a file or a folder holding a previous run's crops (unless `overwrite`)."""
+def check_examples_folder(folder: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse, before any work, a file, a folder holding a previous run's crops (unless `overwrite`)
+    or one that holds an input (the folder is replaced whole)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"output {folder} is a file: example crops go into a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise OutputError(f"output {folder} exists and is not empty; use --overwrite to replace it")
+    check_output(folder, overwrite, inputs)
 
 
-def write_examples(folder: Path, examples: list[Example], overwrite: bool = False) -> list[Path]:
+def write_examples(folder: Path, examples: list[Example], overwrite: bool = False,
+                   inputs: tuple[Path, ...] = ()) -> list[Path]:
     """The crops as FOLDER/<clip>_frame<N>.png: a new folder, or one that replaces the old whole."""
-    check_examples_folder(folder, overwrite)
+    check_examples_folder(folder, overwrite, inputs)
     with atomic_folder(Path(folder), replace=True) as temp:
         for example in examples:
             write_image(temp / example.filename, example.image)

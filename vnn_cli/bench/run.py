@@ -171,7 +171,7 @@ def _load_methods(methods: list[Method], device: torch.device, half: bool,
             broken[method.name] = method.unavailable
         elif method.kind in ("model", "guarded"):
             try:
-                model = load_model(method.name.removesuffix(GUARD_SUFFIX), method.weights, None, device)
+                model = load_model(method.model_name, method.weights, dict(method.params), device)
                 interpolator = Interpolator(model, device, half=half, batch_size=1)
                 ready[method.name] = Guarded(interpolator) if method.kind == "guarded" else interpolator
             except Exception as exc:  # a plugin is foreign code: its failure is a result, not a crash

@@ -157,7 +157,7 @@ def ffmpeg_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
     output = Path(folder) / "e2e_ffmpeg.mp4"
     started = time.perf_counter()
     run_ffmpeg(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}", "-frames:v", str(frames_out),
-                "-c:v", options.codec, "-crf", str(options.crf), "-preset", options.preset, "-pix_fmt", "yuv420p",
+                "-c:v", options.codec or "libx264", "-crf", str(options.crf), "-preset", options.preset, "-pix_fmt", "yuv420p",
                 str(output)], PeerError, "ffmpeg decode + encode")
     seconds = time.perf_counter() - started
     return Throughput("ffmpeg decode + encode", frames_in, frames_out, seconds, (frames_out - frames_in) / seconds,

@@ -11,7 +11,7 @@ import click
 from .. import __version__
 from ..errors import ExitStatus, Interrupted, VnnError
 from .common import CONTEXT, state
-from .render import console_err
+from .render import console_err, show_warnings_as_lines
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="vnn")
@@ -39,13 +39,18 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def _raise_on_sigterm(signum, frame) -> None:
-    raise Interrupted("SIGTERM")
+def _raise_on_signal(signum, frame) -> None:
+    raise Interrupted(signal.Signals(signum).name)
 
 
 def main(argv: list[str] | None = None) -> None:
-    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    # SIGHUP (a closed terminal, a dropped ssh session) stops a run as SIGTERM does: cleanly, its
+    # temporaries removed, rather than killing it where it stands and leaving them behind.
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _raise_on_signal)
     state["verbose"] = False  # a fresh run (tests call main() many times in one process)
+    show_warnings_as_lines()
     try:
         cli.main(args=argv, prog_name="vnn", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from ..bench import run_bench, summarize, write_csv, write_examples, write_json, write_markdown, write_plot
 from ..bench.report import check_examples_folder
+from ..guard import check_output
 from ..pipeline import prepare_runtime
 from .common import command, pass_params, runtime_options, settings_for
 from .render import console, console_err
@@ -141,7 +142,7 @@ def _print(result) -> None:
 @click.option("--examples-per-clip", type=int, default=None, help="Worst frames saved per clip (default 1).")
 @click.option("--crop", type=int, default=None, help="Side of the example crops in pixels (default 256).")
 @click.option("--overwrite/--no-overwrite", default=None,
-              help="Replace a non-empty --examples folder, its old crops removed (default: refuse).")
+              help="Replace existing report files and a non-empty --examples folder, its old crops removed (default: refuse).")
 @runtime_options
 @pass_params
 def bench_command(params: dict) -> None:
@@ -159,8 +160,13 @@ def bench_command(params: dict) -> None:
     params["sizes"] = _split(params["sizes"])
     params["weights"] = _weights(params.pop("weights"))
     runtime, section = settings_for("bench", params)
+    # Every output checked before minutes of benchmarking: none may be an input or replace a file unasked.
+    read = (*inputs, *section.weights.values())
+    for key in _WRITERS:
+        if outputs[key]:
+            check_output(outputs[key], section.overwrite, read)
     if outputs["examples_dir"]:
-        check_examples_folder(outputs["examples_dir"], section.overwrite)  # before minutes of benchmarking
+        check_examples_folder(outputs["examples_dir"], section.overwrite, read)
     device = prepare_runtime(runtime)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console_err, transient=True, disable=not console_err.is_terminal) as bar:
@@ -174,7 +180,7 @@ def bench_command(params: dict) -> None:
             write(outputs[key], result)
             console_err.print(f"wrote {outputs[key]}")
     if outputs["examples_dir"]:
-        written = write_examples(outputs["examples_dir"], result.examples, overwrite=section.overwrite)
+        written = write_examples(outputs["examples_dir"], result.examples, overwrite=section.overwrite, inputs=read)
         console_err.print(f"{len(written)} example crops in {outputs['examples_dir']}")
 
 

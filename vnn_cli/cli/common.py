@@ -9,10 +9,11 @@ from typing import Any, Callable
 
 import click
 
-from ..settings import resolve
+from ..settings import RuntimeSettings, resolve
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-state = {"verbose": False}
+# progress: the mode and the seconds between lines, as the command's settings have them
+state = {"verbose": False, "progress": (RuntimeSettings().progress, RuntimeSettings().progress_interval)}
 
 
 def runtime_options(command: Callable) -> Callable:
@@ -32,12 +33,21 @@ def runtime_options(command: Callable) -> Callable:
     return command
 
 
+def progress_option(command: Callable) -> Callable:
+    """`--progress` for the commands whose long loops show it (the mode lands in `runtime` settings)."""
+    return click.option("--progress", type=click.Choice(["auto", "bar", "plain", "json", "none"]), default=None,
+                        help="auto (default): a bar on a terminal, else a plain line every progress_interval "
+                             "seconds (5; VNN_PROGRESS_INTERVAL); json: one JSON object a line; none.")(command)
+
+
 def settings_for(command: str, params: dict[str, Any]):
     """Split click's params into the settings layers: `config` and `verbose` steer, the rest are values."""
     config = params.pop("config", None)
     if params.pop("verbose", False):
         state["verbose"] = True
-    return resolve(command, params, config)
+    runtime, section = resolve(command, params, config)
+    state["progress"] = (runtime.progress, runtime.progress_interval)
+    return runtime, section
 
 
 def exit_on(status: int) -> None:

@@ -9,8 +9,9 @@ from ..batch import run_batch
 from ..errors import OutputError
 from ..extract import (TripletSettings, audio_output, extract_audio, extract_frames, extract_triplets, frames_output,
                        parse_size, video_summary_path)
+from ..scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from ..video.media import expand_inputs, is_video
-from .common import command, exit_on, pass_params, settings_for
+from .common import command, exit_on, pass_params, progress_option, settings_for
 from .render import batch_table, console, frame_progress
 
 
@@ -41,13 +42,15 @@ def _strides(text: str | None) -> list[int] | None:
 @click.option("--min-motion", type=float, default=None,
               help="Triplets: skip crops whose outer frames differ by less than this on average (0-255, default 1).")
 @click.option("--scene-threshold", type=float, default=None,
-              help="Triplets: scene-cut score above which a window is skipped (default 0.45; 0 keeps all).")
+              help=f"Triplets: scene-cut threshold, as interpolate's; a window across a cut is skipped "
+                   f"(default {DEFAULT_SCENE_THRESHOLD}; 0 keeps all).")
 @click.option("--seed", type=int, default=None, help="Triplets: seed of the random crops (default 0).")
 @click.option("--image-format", default=None, help="Frames: png (default), tiff, jpg...")
 @click.option("--overwrite/--no-overwrite", default=None, help="Replace existing outputs (default: skip or refuse).")
 @click.option("--config", "config", type=click.Path(path_type=Path), default=None,
               help="Settings file (default: ./vnn.toml, then the user's config dir).")
 @click.option("-v", "--verbose", is_flag=True, default=False, help="Show tracebacks on errors.")
+@progress_option
 @pass_params
 def extract_command(params: dict) -> None:
     """Take videos apart: frames as an image sequence, the audio as a file, or training triplets.

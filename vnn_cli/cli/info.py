@@ -10,7 +10,9 @@ from .. import registry
 from ..device import auto_device, available_devices
 from ..model_api import FrameInterpolator
 from ..settings import SECTIONS
-from ..weights import default_weights_path
+from ..errors import VnnError
+from ..presets import PRESETS
+from ..weights import default_weights_path, read_card
 from .common import command, pass_params, runtime_options, settings_for
 from .render import console
 
@@ -21,7 +23,30 @@ def _parameter_count(cls: type[FrameInterpolator]) -> str:
     except Exception as exc:  # a plugin's constructor is foreign code; show why it cannot be built
         return f"? ({type(exc).__name__})"
     count = sum(p.numel() for p in model.parameters())
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    if frozen:  # e.g. fusion: its own network, plus the RIFE weights it uses as they are
+        return f"{count - frozen:,} (+{frozen:,} frozen)"
     return f"{count:,}" if count else "0"
+
+
+def _provenance(cls: type[FrameInterpolator]) -> str:
+    """Where the shipped weights come from and under which license, from their model card."""
+    path = default_weights_path(cls)
+    if path is None or not path.exists():
+        return ""
+    try:
+        card = read_card(path)
+    except VnnError:
+        return "card unreadable"
+    if card.source:
+        return f"{card.source.get('package', '?')}, {card.license or 'license ?'}"
+    trained = card.training.get("data")
+    if trained and card.training.get("frozen"):  # its own network, beside frozen imported ones
+        return f"trained by vnn ({len(trained)} clips) on {', '.join(card.training['frozen'])}"
+    return f"trained by vnn ({len(trained)} clips)" if trained else "vnn"
+
+
+_SHORT_COLUMNS = ("name", "source", "any t")
 
 
 def _weights_state(cls: type[FrameInterpolator]) -> str:
@@ -31,23 +56,55 @@ def _weights_state(cls: type[FrameInterpolator]) -> str:
     return str(path) if path.exists() else f"missing ({path.name})"
 
 
-@command("models", "vnn models --plugins my_model.py")
+def _print_card(name: str) -> None:
+    """One model's weights card: what they are, where they come from, the license, the scores."""
+    path = default_weights_path(registry.get_model(name).factory)
+    if path is None:
+        console.print(f"{name}: needs no weights")
+        return
+    card = read_card(path)
+    console.print(f"[bold]{name}[/bold]: {path}", highlight=False)
+    console.print(f"sha256 {card.sha256}, vnn {card.vnn_version}, created {card.created}", highlight=False)
+    console.print(f"parameters: {json.dumps(card.params)}", highlight=False)
+    for title, value in (("source", card.source), ("training", card.training), ("metrics", card.metrics)):
+        if value:
+            console.print(f"[bold]{title}[/bold]: {json.dumps(value, indent=2)}", highlight=False)
+    if card.license:
+        console.print(f"[bold]license[/bold]: {card.license}\n{card.license_notice or ''}", highlight=False)
+
+
+@command("models", "vnn models; vnn models rife (its weights' card)")
+@click.argument("name", required=False)
 @runtime_options
 @pass_params
 def models_command(params: dict) -> None:
-    """List every registered model and loss, where it came from, and whether its weights are here."""
+    """List every registered model and loss, where it came from, and whether its weights are here;
+    with NAME, show that model's weights card (source, license, training, scores)."""
+    name = params.pop("name", None)
     runtime, _ = settings_for("models", params)
     failures = registry.load_plugins(runtime.plugins, strict=False)
+    if name is not None:
+        _print_card(name)
+        return
     table = Table(title="Models")
-    for column in ("name", "source", "path", "any t", "weights", "parameters"):
-        table.add_column(column)
+    for column in ("name", "source", "path", "any t", "weights", "weights from, license", "parameters"):
+        # On a narrow terminal the short columns keep their width and the others fold onto more
+        # lines: a path or a count is shown whole, never cut at an ellipsis.
+        table.add_column(column, overflow="fold", no_wrap=column in _SHORT_COLUMNS)
     for name, entry in registry.models().items():
         cls = entry.factory
-        table.add_row(name, entry.source, entry.origin, "yes" if cls.any_time else "0.5 only", _weights_state(cls), _parameter_count(cls))
+        table.add_row(name, entry.source, entry.origin, "yes" if cls.any_time else "0.5 only", _weights_state(cls),
+                      _provenance(cls), _parameter_count(cls))
     console.print(table)
+    presets = Table(title="Presets (--preset; default balanced)")
+    for column in ("preset", "model", "parameters"):
+        presets.add_column(column)
+    for preset, (model, model_params) in PRESETS.items():
+        presets.add_row(preset, model, json.dumps(model_params) if model_params else "")
+    console.print(presets)
     losses = Table(title="Losses")
     for column in ("name", "source", "path"):
-        losses.add_column(column)
+        losses.add_column(column, overflow="fold", no_wrap=column in _SHORT_COLUMNS)
     for name, entry in registry.losses().items():
         losses.add_row(name, entry.source, entry.origin)
     console.print(losses)

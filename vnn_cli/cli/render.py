@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+
+from ..errors import VnnWarning
+from .common import state
+from .progress import LineProgress
 
 console = Console()
 console_err = Console(stderr=True)
@@ -20,18 +25,49 @@ class RateColumn(ProgressColumn):
 
 
 @contextlib.contextmanager
-def frame_progress(description: str) -> Iterator:
-    """A callback `(done, total)` that drives a bar with frames per second and the time left."""
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn()]
-    # Off when stderr is not a terminal: a log or a pipe gets the result lines, and an error stays
-    # the only line on stderr.
-    with Progress(*columns, console=console_err, transient=False, disable=not console_err.is_terminal) as progress:
-        task = progress.add_task(description, total=None)
+def frame_progress(description: str, mode: str | None = None, interval: float | None = None) -> Iterator:
+    """A callback `(done, total)` that shows how far a job is, as `--progress` asks (default: the
+    command's settings): `bar` (frames per second, time left), `plain` or `json` lines every
+    `interval` seconds, `none`; `auto` is a bar on a terminal and plain lines elsewhere (a log, a
+    render farm, CI), where a bar would show nothing until the end."""
+    asked, every = state["progress"]
+    mode, interval = mode or asked, every if interval is None else interval
+    by_default = mode == "auto"
+    if by_default:
+        mode = "bar" if console_err.is_terminal else "plain"
+    if mode == "none":
+        yield lambda done, total: None
+    elif mode == "bar":
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn()]
+        with Progress(*columns, console=console_err, transient=False) as progress:
+            task = progress.add_task(description, total=None)
+            yield lambda done, total: progress.update(task, completed=done, total=total)
+    else:
+        # Chosen by default for a log, a job shorter than one interval adds no line: the result
+        # lines say it all, and an error stays the only line on stderr.
+        lines = LineProgress(description, interval, as_json=mode == "json", always_final=not by_default)
+        yield lines
+        lines.close()
 
-        def update(done: int, total: int | None) -> None:
-            progress.update(task, completed=done, total=total)
 
-        yield update
+def show_warnings_as_lines() -> None:
+    """The library's `VnnWarning`s as one `vnn: warning:` line each on stderr, every time they occur;
+    other warnings as Python shows them."""
+    global _python_show_warning
+    warnings.simplefilter("always", VnnWarning)
+    if warnings.showwarning is not _show_warning:
+        _python_show_warning = warnings.showwarning
+        warnings.showwarning = _show_warning
+
+
+_python_show_warning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, VnnWarning):
+        console_err.print(f"vnn: warning: {message}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
 
 
 def batch_table(items) -> Table:

@@ -7,8 +7,9 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..pipeline import prepare_runtime
-from ..train.export import export_best
+from ..train.export import check_export, export_best
 from ..train.loop import Trainer
+from ..train.run_settings import resumed_settings
 from .common import command, pass_params, runtime_options, settings_for
 from .render import console, console_err
 
@@ -58,6 +59,7 @@ def _validation_line(validation: dict, baselines: dict) -> str:
 @click.option("--export", type=click.Path(path_type=Path), default=None,
               help="When done, write the best checkpoint as weights + model card here (e.g. weights/NAME.safetensors).")
 @click.option("--export-only", is_flag=True, default=None, help="Only export --run-dir's best checkpoint to --export.")
+@click.option("--overwrite/--no-overwrite", default=None, help="Let --export replace existing weights (default: refuse).")
 @click.option("--amp/--no-amp", default=None, help="bf16 mixed precision on CUDA (default on).")
 @runtime_options
 @pass_params
@@ -66,30 +68,45 @@ def train_command(params: dict) -> None:
 
     Validation uses the drop-frame protocol (every other frame predicted) and shows blend and DIS
     on the same frames. Checkpoints go to --run-dir every --checkpoint-every steps and on Ctrl-C;
-    --resume continues exactly where a run stopped. --export writes the best checkpoint as
-    weights that `vnn interpolate --weights` (or the model's default path) loads.
+    `--run-dir R --resume` continues exactly where a run stopped, with the settings saved in R
+    (--steps, --val-every, --checkpoint-every may change; other training flags must match).
+    --export writes the best checkpoint as weights that `vnn interpolate --weights` (or the
+    model's default path) loads.
     """
     params["strides"] = _numbers(params.pop("strides"), "--strides")
     params["model_params"] = _model_params(params.pop("model_params"))
+    given = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items() if v is not None and v != ()}
     runtime, section = settings_for("train", params)
+    if section.resume and not section.export_only:
+        section = resumed_settings(section, given)
     device = prepare_runtime(runtime)
     if section.export_only:
         if section.export is None:
             raise click.UsageError("--export-only needs --export PATH")
-        card = export_best(section.run_dir, section.export)
+        card = export_best(section.run_dir, section.export, overwrite=section.overwrite, inputs=_read(section))
         console.print(f"{section.export}: step {card.training.get('steps')}, validation PSNR {card.metrics['validation']['psnr']:.2f} dB")
         return
+    if section.export is not None:  # before hours of training, not after
+        check_export(section.export, section.overwrite, _read(section))
     with _TrainDisplay() as display:
         trainer = Trainer(section, device, progress=display.update, loading=display.loading)
+        if section.resume:
+            trainer.resume()
+            console_err.print(f"resumed from step {trainer.step} of {section.steps} in {section.run_dir}", highlight=False)
         display.start(trainer)
-        result = trainer.run(resume=section.resume, minutes=section.minutes)
+        result = trainer.run(minutes=section.minutes)
     best = result.best
     if best:
         console.print(f"best: step {best['step']}, {_validation_line(best, result.baselines)}")
     console.print(f"{result.run_dir}: {result.steps} steps" + (" (stopped by --minutes; --resume continues)" if result.stopped_early else ""))
     if section.export is not None:
-        export_best(section.run_dir, section.export)
+        export_best(section.run_dir, section.export, overwrite=section.overwrite, inputs=_read(section))
         console.print(f"exported the best checkpoint to {section.export}")
+
+
+def _read(section) -> list[Path]:
+    """What training reads, that --export must never replace."""
+    return [*section.data, *section.val, *(p for p in (section.weights, section.vgg_weights) if p is not None)]
 
 
 def _model_params(pairs) -> dict | None:

@@ -9,15 +9,19 @@ from ..batch import run_batch
 from ..errors import OutputError
 from ..interpolate import EncodeOptions, JobResult, Workflow, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
 from ..pipeline import build_interpolator
+from ..scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
+from ..timing import MAX_FACTOR
 from ..video.images import is_image
 from ..video.media import expand_inputs, is_video
-from .common import command, exit_on, pass_params, runtime_options, settings_for
+from .common import command, exit_on, pass_params, progress_option, runtime_options, settings_for
 from .render import batch_table, console, frame_progress
 
 
 def model_options(function):
     for option in reversed([
-        click.option("-m", "--model", default=None, help="Model name (see `vnn models`)."),
+        click.option("-m", "--model", default=None, help="Model name (see `vnn models`); default: the preset's."),
+        click.option("--preset", "preset", type=click.Choice(["fast", "balanced", "best"]), default=None,
+                     help="fast: classical flow; balanced (default): fusion, RIFE only where DIS is unsure; best: fusion with RIFE everywhere."),
         click.option("--weights", type=click.Path(path_type=Path), default=None, help="Weights file (default: the shipped ones)."),
         click.option("--batch-size", type=int, default=None, help="Frames synthesized per model call."),
     ]):
@@ -27,13 +31,14 @@ def model_options(function):
 
 def encode_options(function):
     for option in reversed([
-        click.option("--codec", default=None, help="Video codec for a video output (default libx264)."),
+        click.option("--codec", default=None, help="Video encoder (default: the container's: libx264 for .mp4/.mov/.mkv, libvpx-vp9 for .webm, gif for .gif)."),
         click.option("--crf", type=int, default=None, help="Quality for x264/x265: 0 lossless .. 51 worst (default 18)."),
-        click.option("--preset", default=None, help="Encoder preset (default medium)."),
+        click.option("--encoder-preset", default=None, help="x264/x265 speed preset (default medium)."),
         click.option("--image-format", default=None, help="Format for a folder output: png (default), tiff, jpg..."),
         click.option("--depth", type=click.Choice(["source", "8"]), default=None,
                      help="Bits per channel out: as the source (default; a 10-bit video gives a 10-bit one) or 8 (plays everywhere)."),
-        click.option("--image-fps", default=None, help="Frame rate of an image-sequence input (default 24)."),
+        click.option("--input-fps", "--image-fps", "image_fps", default=None,
+                     help="Frame rate of an image-sequence input (default: the rate vnn recorded in its frames, else 24)."),
         click.option("--overwrite/--no-overwrite", default=None, help="Replace existing outputs (default: skip or refuse)."),
     ]):
         function = option(function)
@@ -43,7 +48,8 @@ def encode_options(function):
 def workflow_options(function):
     for option in reversed([
         click.option("--scene-threshold", type=float, default=None,
-                     help="Scene-cut sensitivity (default 0.3; 0 disables): no frame is blended across a cut, the nearer frame repeats."),
+                     help=f"Scene-cut threshold (default {DEFAULT_SCENE_THRESHOLD}; lower finds more cuts, 0 disables): "
+                          "no frame is blended across a cut, the nearer frame repeats."),
         click.option("--dedup/--no-dedup", default=None,
                      help="Drop exact and near-duplicate frames and interpolate the real motion at its own times (default off)."),
         click.option("--dedup-threshold", type=float, default=None, help="Largest difference (8-bit levels) that counts as a duplicate (default 1.5)."),
@@ -95,7 +101,7 @@ def _summary(result: JobResult) -> list[str]:
 
 
 def _encode(section) -> EncodeOptions:
-    return EncodeOptions(section.codec, section.crf, section.preset, section.image_format, section.overwrite, section.depth)
+    return EncodeOptions(section.codec, section.crf, section.encoder_preset, section.image_format, section.overwrite, section.depth)
 
 
 def _plan(inputs: list[Path], output: Path | None) -> tuple[list[Path], bool]:
@@ -133,13 +139,15 @@ def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> N
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Video file, image file (two-image input) or folder (image sequence; batch).")
 @click.option("-f", "--factor", type=int, default=None, help="Output frames per input frame (default 2).")
-@click.option("--fps", default=None, help="Exact target rate instead of --factor, e.g. 60 or 60000/1001.")
+@click.option("--fps", default=None,
+              help=f"Exact target rate instead of --factor (not both), e.g. 60 or 60000/1001; at most {MAX_FACTOR} times the source's.")
 @click.option("--time", "time_", type=float, default=None, help="Two images: the time of the frame to make (default 0.5).")
 @click.option("--times", default=None, help="Two images: several times, e.g. 0.25,0.5,0.75.")
 @click.option("--count", type=int, default=None, help="Two images: N evenly spaced frames between them.")
 @model_options
 @workflow_options
 @encode_options
+@progress_option
 @runtime_options
 @pass_params
 def interpolate_command(params: dict) -> None:
@@ -164,7 +172,11 @@ def interpolate_command(params: dict) -> None:
     times = _times(params.pop("time_"), params.pop("times"), params.pop("count"))
     if times is not None:
         params["times"] = times
+    if params["factor"] is not None and params["fps"] is not None:
+        raise click.UsageError("--factor and --fps both set the output rate: give one")
     runtime, section = settings_for("interpolate", params)
+    if params["factor"] is not None and section.fps is not None:  # --factor here beats an fps from the config file
+        section.fps = None
     if len(inputs) == 2 and all(is_image(p) for p in inputs):
         interpolator = build_interpolator(runtime, section, section.batch_size)
         written = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite)
@@ -216,6 +228,7 @@ def _times(time_: float | None, times: str | None, count: int | None) -> list[fl
 @model_options
 @workflow_options
 @encode_options
+@progress_option
 @runtime_options
 @pass_params
 def slowmo_command(params: dict) -> None:

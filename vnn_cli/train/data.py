@@ -21,6 +21,7 @@ import torch
 from ..errors import InputError
 from ..protocol import drop_frame_triplets, load_eval_frames
 from ..scenes import DEFAULT_THRESHOLD, is_scene_cut
+from ..video.images import check_size
 from ..video.media import is_video
 from ..video.reader import VideoReader
 
@@ -67,6 +68,7 @@ def find_sources(paths: Sequence[Path]) -> list[Path]:
 
 
 def _read_image(path: Path) -> np.ndarray:
+    check_size(path)  # the header first: a small file may declare a frame of gigabytes
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise InputError(f"cannot read image {path}")

@@ -24,8 +24,9 @@ from ..losses import build_loss
 from ..metrics import psnr, ssim
 from ..model_api import FrameInterpolator
 from ..settings import TrainSettings
-from ..weights import load_model
+from ..weights import load_model, resolve_weights
 from .checkpoint import BEST, LATEST, load_checkpoint, save_checkpoint
+from .run_settings import save_run_settings
 from .data import TrainingSet, ValidationClip, load_training_set, load_validation, split_sources
 
 BASELINES = ("blend", "dis")
@@ -103,7 +104,8 @@ class Trainer:
     def __init__(self, settings: TrainSettings, device: torch.device | str = "cpu",
                  progress: Callable[[Progress], None] | None = None,
                  loading: Callable[[int, int], None] | None = None):
-        self.settings = s = settings
+        name, params = settings.resolved()  # a preset names the model to train
+        self.settings = s = settings.model_copy(update={"model": name, "model_params": params, "preset": None})
         self.device = torch.device(device)
         self.progress = progress or (lambda p: None)
         self.run_dir = Path(s.run_dir)
@@ -123,6 +125,7 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": s.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=s.lr)
         self.step = 0
+        self.validated = -1  # the last step validated: a run stopped during a validation redoes it
         self.elapsed = 0.0
         self.best: dict[str, Any] | None = None
         self.baselines: dict[str, dict[str, Any]] = {}
@@ -149,6 +152,7 @@ class Trainer:
             "params": json.dumps(self.model.params.model_dump(mode="json")),
             "optimizer": self.optimizer.state_dict(),
             "step": self.step,
+            "validated": self.validated,
             "elapsed": self.elapsed,
             "torch_rng": torch.get_rng_state(),
             "best": json.dumps(self.best),
@@ -166,6 +170,7 @@ class Trainer:
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.step = int(payload["step"])
+        self.validated = int(payload.get("validated", -1))  # older checkpoints: validate again, harmless
         self.elapsed = float(payload["elapsed"])
         torch.set_rng_state(payload["torch_rng"])
         self.best = json.loads(payload["best"])
@@ -200,6 +205,8 @@ class Trainer:
             "motion_crops": s.motion_crops,
             "seed": s.seed,
             "examples": len(self.data.candidates),
+            # Fine-tuned weights keep the source and license of the weights they started from.
+            "fine_tuned_from": str(resolve_weights(s.model, s.weights)) if s.weights is not None else None,
         }
 
     # -- the loop ------------------------------------------------------------------------------
@@ -213,7 +220,12 @@ class Trainer:
         if self.best is None or result["psnr"] > self.best["psnr"]:
             self._save_best(result)
         self._log({"step": self.step, "validation": _rounded(result)})
+        self.validated = self.step
         return result
+
+    def _validation_due(self) -> bool:
+        s = self.settings
+        return self.step % s.val_every == 0 or self.step == s.steps
 
     def _log(self, entry: dict[str, Any]) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -246,11 +258,12 @@ class Trainer:
 
     def run(self, resume: bool = False, minutes: float | None = None) -> TrainResult:
         """Train to `settings.steps` (or for `minutes` of this session); checkpoint on the way and
-        when interrupted (then re-raise)."""
+        when interrupted (then raise `Interrupted` saying where the checkpoint is)."""
         s = self.settings
         if resume:
             self.resume()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        save_run_settings(s)
         result = TrainResult(self.run_dir, self.step)
         start = time.monotonic()
         started_step = self.step
@@ -258,10 +271,13 @@ class Trainer:
         recent: list[float] = []
         validation = None
         try:
-            if self.best is None and self.step == 0:
-                start_point = self.validate()  # the untrained model, and the baselines
-                self.progress(Progress(0, s.steps, float("nan"), learning_rate(0, s.lr, s.warmup_steps, s.steps), 0.0,
-                                       float("inf"), start_point, self.best["psnr"]))
+            # The step counter moves before its validation, so a run stopped during one (or a new
+            # run, at step 0) validates the step it starts at; otherwise a resumed run would never
+            # judge those weights, and `best` could stay at the untrained model.
+            if self._validation_due() and self.validated != self.step:
+                start_point = self.validate()
+                self.progress(Progress(self.step, s.steps, float("nan"), learning_rate(self.step, s.lr, s.warmup_steps, s.steps),
+                                       0.0, float("inf"), start_point, self.best["psnr"]))
             while self.step < s.steps:
                 loss = self._train_step()
                 now = time.monotonic()
@@ -270,7 +286,7 @@ class Trainer:
                 result.losses.append((self.step, loss))
                 recent = (recent + [loss])[-50:]
                 rate = (self.step - started_step) / max(now - start, 1e-9)
-                if self.step % s.val_every == 0 or self.step == s.steps:
+                if self._validation_due():
                     validation = self.validate()
                     last = time.monotonic()  # validation is not training time
                 if self.step % s.checkpoint_every == 0 or self.step == s.steps:
@@ -285,9 +301,11 @@ class Trainer:
                     self.save()
                     result.stopped_early = True
                     break
-        except (KeyboardInterrupt, Interrupted):
-            self.save()
-            raise
+        except (KeyboardInterrupt, Interrupted) as exc:
+            path = self.save()
+            signal_name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            detail = f"step {self.step} saved to {path}; --run-dir {self.run_dir} --resume continues"
+            raise Interrupted(signal_name, detail) from None
         result.steps = self.step
         result.best = self.best
         result.baselines = self.baselines

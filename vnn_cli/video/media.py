@@ -13,16 +13,18 @@ import json
 import os
 import re
 import shutil
+import warnings
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
-from ..atomic import atomic_file, atomic_folder, describe_os_error
-from ..errors import InputError, OutputError
+from ..atomic import atomic_file, atomic_folder, describe_os_error, publish_folder, signals_held
+from ..errors import InputError, OutputError, VnnWarning
 from ..frames import to_16bit, to_8bit
-from .images import IMAGE_SUFFIXES, ImageSequence, list_images, read_image, write_image
+from .containers import choose_codec
+from .images import IMAGE_SUFFIXES, ImageSequence, list_images, natural_key, write_image
 from .probe import VIDEO_SUFFIXES
 from .reader import VideoReader
 from .writer import VideoWriter
@@ -35,6 +37,7 @@ class FrameSource(Protocol):
     path: Path
     width: int
     height: int
+    notes: list[str]  # what was assumed or followed on the way in, one line each
 
     @property
     def fps(self) -> Fraction: ...
@@ -65,39 +68,36 @@ def _pattern_regex(name: str) -> re.Pattern:
 
 
 class PatternSequence(ImageSequence):
-    """The images `pattern % n` for n = start, start+1, ... up to the first gap (as ffmpeg reads
-    them); the start is the lowest number present unless given."""
+    """The images `pattern % n` for n = start and up, in numeric order; the start is the lowest
+    number present unless given. A gap in the numbering is followed as missing frames, not read as
+    the end of the sequence (ffmpeg stops there, silently dropping the rest)."""
 
-    def __init__(self, pattern: Path, fps: Fraction = Fraction(24), start_number: int | None = None):
+    def __init__(self, pattern: Path, fps: Fraction | None = None, start_number: int | None = None):
         pattern = Path(pattern)
         folder = pattern.parent
         if not folder.is_dir():
             raise InputError(f"{folder}: no such folder")
+        regex = _pattern_regex(pattern.name)
+        found = {}
+        for path in folder.iterdir():
+            match = regex.match(path.name)
+            # the name the pattern gives that number (frame_%04d.png: 0012, not 00012)
+            if match and pattern.name % int(match[1]) == path.name and path.is_file():
+                found[int(match[1])] = path
+        if not found:
+            raise InputError(f"{pattern}: no images match this pattern")
         if start_number is None:
-            regex = _pattern_regex(pattern.name)
-            numbers = [int(m.group(1)) for m in (regex.match(p.name) for p in folder.iterdir()) if m]
-            if not numbers:
-                raise InputError(f"{pattern}: no images match this pattern")
-            start_number = min(numbers)
-        files = []
-        number = start_number
-        while (folder / (pattern.name % number)).is_file():
-            files.append(folder / (pattern.name % number))
-            number += 1
-        if not files:
+            start_number = min(found)
+        if start_number not in found:
             raise InputError(f"{pattern}: no image numbered {start_number} (see --start-number)")
-        self.path = pattern
-        self.files = files
-        first = read_image(files[0])
-        self.height, self.width = first.shape[:2]
-        self.fps = Fraction(fps)
-        self.audio = None
+        numbers = sorted(n for n in found if n >= start_number)
+        self._open(pattern, [found[n] for n in numbers], numbers, fps)
 
 
-def open_source(path: Path, image_fps: Fraction = Fraction(24), start_number: int | None = None,
+def open_source(path: Path, image_fps: Fraction | None = None, start_number: int | None = None,
                 **video_options) -> FrameSource:
     """A video file, a folder of images (sorted naturally) or a numbered pattern (frame_%05d.png);
-    images play at `image_fps`."""
+    images play at `image_fps`, else at the rate recorded in them, else 24 fps."""
     path = Path(path)
     if is_pattern(path):
         return PatternSequence(path, image_fps, start_number)
@@ -105,20 +105,34 @@ def open_source(path: Path, image_fps: Fraction = Fraction(24), start_number: in
         return ImageSequence(path, image_fps)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
-    return VideoReader(path, **video_options)
+    reader = VideoReader(path, **video_options)
+    if image_fps is not None:
+        reader.notes.append(f"--input-fps is for image sequences: the video keeps its own {float(reader.fps):g} fps")
+    return reader
 
 
 def expand_inputs(paths: list[Path]) -> list[Path]:
-    """Batch inputs: a folder holding videos stands for each of them; a folder of images is one input."""
+    """Batch inputs: a folder holding videos stands for each of them, any images beside them left
+    out with a warning (a stray thumbnail must not turn a batch into a one-frame sequence); a
+    folder of images only is one input, an image sequence."""
     expanded: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir() and not list_images(path):
-            videos = sorted(p for p in path.iterdir() if p.is_file() and is_video(p) and not p.name.startswith("."))
-            if not videos:
-                raise InputError(f"{path}: no videos or images in this folder")
-            expanded += videos
-        else:
+        if not path.is_dir():
             expanded.append(path)
+            continue
+        videos = sorted((p for p in path.iterdir() if p.is_file() and is_video(p) and not p.name.startswith(".")), key=natural_key)
+        images = list_images(path)
+        if not videos and not images:
+            raise InputError(f"{path}: no videos or images in this folder")
+        if not videos:
+            expanded.append(path)
+            continue
+        if images:
+            shown = ", ".join(p.name for p in images[:3]) + (", ..." if len(images) > 3 else "")
+            warnings.warn(VnnWarning(
+                f"{path}: {len(images)} image{'s' * (len(images) > 1)} ignored ({shown}): a folder with videos is a batch "
+                f"of its videos; for the images as a sequence, give a pattern such as {path / 'frame_%05d.png'}"))
+        expanded += videos
     return expanded
 
 
@@ -156,7 +170,8 @@ def as_rgb16(frame: np.ndarray) -> np.ndarray:
 def video_sink(path: Path, width: int, height: int, fps: Fraction, **options) -> Iterator[FrameWriter]:
     """The encoder starts on the first frame: 16-bit frames (a 10-bit video, a 16-bit image
     sequence) are encoded with more than 8 bits where the codec allows it, 8-bit frames exactly as
-    ever."""
+    ever. A container that cannot hold the codec is refused now, before any frame is made."""
+    choose_codec(Path(path), options.get("codec"))
     with atomic_file(Path(path)) as temp:
         writer: VideoWriter | None = None
 
@@ -183,8 +198,10 @@ class SequenceSink:
     interrupted run of the same job (same `fingerprint`) already wrote; `write` numbers the frames
     from there on, and `finish` moves the whole sequence into place."""
 
-    def __init__(self, output: Path, image_format: str = "png", start_number: int = 0, fingerprint: str = ""):
+    def __init__(self, output: Path, image_format: str = "png", start_number: int = 0, fingerprint: str = "",
+                 fps: Fraction | None = None):
         output = Path(output)
+        self.fps = fps  # recorded in the frames, so that reading them back keeps the rate
         if is_pattern(output):
             self.folder, self.pattern = output.parent, output.stem
             suffix = output.suffix
@@ -220,7 +237,7 @@ class SequenceSink:
     def write(self, frame: np.ndarray) -> None:
         target = self.partial / self.name(self.index)
         temp = self.partial / f".writing{self.suffix}"
-        write_image(temp, frame)
+        write_image(temp, frame, self.fps)
         os.replace(temp, target)  # a frame is there whole or not at all
         self.index += 1
 
@@ -229,29 +246,36 @@ class SequenceSink:
         shutil.rmtree(self.partial, ignore_errors=True)
 
     def finish(self) -> None:
+        """The sequence appears under its name whole: a new folder in one rename; in an existing
+        one (--overwrite), the old frames of this name that the new run lacks go with it."""
+        owned = _pattern_regex(f"{self.pattern}{self.suffix}")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for index in range(self.index):
-                name = self.name(index)
-                os.replace(self.partial / name, self.folder / name)
-            shutil.rmtree(self.partial, ignore_errors=True)
+            for leftover in (self.partial / ".vnn-job.json", self.partial / f".writing{self.suffix}"):
+                leftover.unlink(missing_ok=True)
+            with signals_held():  # a signal must not leave the emptied work folder to "resume"
+                publish_folder(self.partial, self.folder, owned=owned)
+                shutil.rmtree(self.partial, ignore_errors=True)
         except OSError as exc:
             raise describe_os_error(exc, self.folder) from None
 
 
 @contextlib.contextmanager
-def image_sink(folder: Path, image_format: str = "png", start_number: int = 0, pattern: str = "%06d") -> Iterator[FrameWriter]:
+def image_sink(folder: Path, image_format: str = "png", start_number: int = 0, pattern: str = "%06d",
+               fps: Fraction | None = None) -> Iterator[FrameWriter]:
     """Frames numbered from `start_number` as `pattern`; moved into `folder` when all are written
-    (all or nothing: for a sequence that resumes, see `SequenceSink`)."""
+    (all or nothing: for a sequence that resumes, see `SequenceSink`), with their rate `fps` recorded
+    in them."""
     suffix = "." + image_format.lower().lstrip(".")
     if suffix not in IMAGE_SUFFIXES:
         raise InputError(f"image format '{image_format}' is not supported; use one of {', '.join(sorted(s[1:] for s in IMAGE_SUFFIXES))}")
-    with atomic_folder(Path(folder)) as temp:
+    # Only the frames of this name are the sequence's: in an existing folder, older ones beyond the
+    # new count go, other files stay.
+    with atomic_folder(Path(folder), owned=_pattern_regex(f"{pattern}{suffix}")) as temp:
         index = start_number
 
         def write(frame: np.ndarray) -> None:
             nonlocal index
-            write_image(temp / f"{pattern % index}{suffix}", frame)
+            write_image(temp / f"{pattern % index}{suffix}", frame, fps)
             index += 1
 
         yield write

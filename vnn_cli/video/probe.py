@@ -34,6 +34,7 @@ class VideoInfo:
     has_audio: bool
     pix_fmt: str = ""  # as the decoder outputs it, e.g. yuv420p10le; "" when ffmpeg does not say
     bits: int = 8  # per channel: 10 for yuv420p10le, 16 for rgb48le
+    rotation: int = 0  # degrees a player turns the stored picture (phones): width and height are as shown
 
 
 def exact_rate(fps: float) -> Fraction:
@@ -106,6 +107,15 @@ def stream_pix_fmt(description: str) -> str:
     return name[0] if name and name[0] != "none" else ""
 
 
+def stream_rotation(description: str) -> int:
+    """Degrees (0, 90, 180, 270) the first video stream is turned for display, from its display
+    matrix ("Display Matrix: rotation of -90.00 degrees"; older ffmpeg: "displaymatrix: ...").
+    A bare `rotate` tag is not trusted: ffmpeg turns the decoded frames by the matrix alone."""
+    block = re.search(r"Stream #\S+.*?: Video: .*?(?=\n\s*Stream #|\Z)", description, re.S)
+    turn = re.search(r"display ?matrix: rotation of (-?[\d.]+)", block[0], re.I) if block else None
+    return round(float(turn[1]) / 90) * 90 % 360 if turn else 0
+
+
 def _describe(path: Path) -> str:
     """What `ffmpeg -i` says of the file (it exits 1 for want of an output: the text is the point)."""
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", quote_path(path)],
@@ -130,6 +140,9 @@ def probe(path: Path) -> VideoInfo:
         kind = "has only audio" if infos.get("audio_found") else "has no video stream"
         raise InputError(f"{path} {kind}: nothing to interpolate")
     width, height = infos["video_size"]
+    rotation = stream_rotation(description)
+    if rotation in (90, 270):  # ffmpeg decodes the picture upright: a quarter turn swaps the sides
+        width, height = height, width
     if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
         raise InputError(f"{path}: frame size {width}x{height} is not supported (at most {MAX_PIXELS:,} pixels)")
     fps = infos.get("video_fps") or 0
@@ -146,4 +159,5 @@ def probe(path: Path) -> VideoInfo:
         has_audio=bool(infos.get("audio_found")),
         pix_fmt=pix_fmt,
         bits=pix_fmt_bits(pix_fmt),
+        rotation=rotation,
     )

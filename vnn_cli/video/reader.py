@@ -59,6 +59,7 @@ class VideoReader:
         self.width, self.height = scaled_size(self.info.width, self.info.height, max_width, size)
         self.depth = decoded_depth(depth, self.info.bits)
         self._raw_format, self.dtype = _RAW_FORMATS[self.depth]
+        self.notes: list[str] = []
 
     @property
     def fps(self) -> Fraction:

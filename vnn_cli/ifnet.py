@@ -1,0 +1,121 @@
+"""IFNet, the flow estimator of RIFE (Huang et al., "Real-Time Intermediate Flow Estimation for
+Video Frame Interpolation", ECCV 2022), in the layout of its "HDv3" release, written for vnn.
+
+Three blocks refine the flows from time 0.5 to both frames (4 channels: F_t→0, F_t→1) and a fusion
+mask, coarse to fine: the first works at 1/4 of the frame, the next at 1/2, the last at full size
+(each times `1 / scale`). A block sees both frames warped by the current flows and the current
+mask, downsamples by 4 with two stride-2 convolutions, runs four residual pairs of 3×3
+convolutions, and upsamples a flow and mask correction with transposed convolutions.
+
+Every block runs twice, on the frames in order and swapped (flows swapped, mask negated), and the
+two answers are averaged: the estimate is symmetric in time by construction. The result is the
+two warped frames blended by the sigmoid of the mask.
+
+Only t = 0.5: other times come from recursive bisection in the pipeline.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .warp import backward_warp
+
+BLOCK_SCALES = (4, 2, 1)  # each block's working scale, coarse to fine, before `scale`
+WIDTH = 90
+PAD_MULTIPLE = 32  # the coarsest block works at 1/4 and downsamples 4 more: 1/16, with margin
+
+
+def _conv_prelu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.PReLU(cout))
+
+
+def _upsampler(width: int, cout: int) -> nn.Sequential:
+    """×4 in two transposed convolutions, the first followed by PReLU."""
+    return nn.Sequential(nn.ConvTranspose2d(width, width // 2, 4, 2, 1), nn.PReLU(width // 2),
+                         nn.ConvTranspose2d(width // 2, cout, 4, 2, 1))
+
+
+def _resize(x: torch.Tensor, factor: float) -> torch.Tensor:
+    if factor == 1:
+        return x
+    return F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False, recompute_scale_factor=False)
+
+
+class IFBlock(nn.Module):
+    """One refinement step: (frames, mask, flows) at full size -> flow and mask corrections."""
+
+    def __init__(self, in_channels: int, width: int = WIDTH, residual_pairs: int = 4):
+        super().__init__()
+        self.conv0 = nn.Sequential(_conv_prelu(in_channels, width // 2, 2), _conv_prelu(width // 2, width, 2))
+        # Named convblock0..3 (not a ModuleList) so the state dict reads like the published layout.
+        for i in range(residual_pairs):
+            self.add_module(f"convblock{i}", nn.Sequential(_conv_prelu(width, width), _conv_prelu(width, width)))
+        self.residual_pairs = residual_pairs
+        self.conv1 = _upsampler(width, 4)  # flow correction
+        self.conv2 = _upsampler(width, 1)  # mask correction
+
+    def forward(self, images: torch.Tensor, flow: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+        images = _resize(images, 1.0 / scale)
+        flow = _resize(flow, 1.0 / scale) * (1.0 / scale)  # flows in the working scale's pixels
+        features = self.conv0(torch.cat([images, flow], dim=1))
+        for i in range(self.residual_pairs):
+            features = getattr(self, f"convblock{i}")(features) + features
+        flow_delta = _resize(self.conv1(features), scale) * scale
+        mask_delta = _resize(self.conv2(features), scale)
+        return flow_delta, mask_delta
+
+
+def _swap_flows(flow: torch.Tensor) -> torch.Tensor:
+    return torch.cat([flow[:, 2:4], flow[:, 0:2]], dim=1)
+
+
+class IFNet(nn.Module):
+    """frames (N×3×H×W each, H and W multiples of `PAD_MULTIPLE / scale`) -> flows, mask logit."""
+
+    def __init__(self, width: int = WIDTH):
+        super().__init__()
+        # Input per block: both (warped) frames, the mask, and the 4-channel flow.
+        self.block0 = IFBlock(3 + 3 + 1 + 4, width)
+        self.block1 = IFBlock(3 + 3 + 1 + 4, width)
+        self.block2 = IFBlock(3 + 3 + 1 + 4, width)
+
+    @property
+    def blocks(self) -> tuple[IFBlock, IFBlock, IFBlock]:
+        return self.block0, self.block1, self.block2
+
+    def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float = 1.0,
+                 flow: torch.Tensor | None = None, mask: torch.Tensor | None = None,
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Flows from t=0.5 to both frames (N×4: F_t→0 then F_t→1), the mask logit (frame 0's
+        weight before the sigmoid) and both warped frames. `flow`/`mask` start the refinement from
+        another estimate (zero by default)."""
+        n, _, height, width = frame0.shape
+        if flow is None:
+            flow = frame0.new_zeros(n, 4, height, width)
+        if mask is None:
+            mask = frame0.new_zeros(n, 1, height, width)
+        warped0, warped1 = frame0, frame1
+        if flow.abs().amax() > 0:
+            warped0, warped1 = backward_warp(frame0, flow[:, 0:2]), backward_warp(frame1, flow[:, 2:4])
+        for block, block_scale in zip(self.blocks, BLOCK_SCALES):
+            s = block_scale / scale
+            flow_a, mask_a = block(torch.cat([warped0, warped1, mask], dim=1), flow, s)
+            flow_b, mask_b = block(torch.cat([warped1, warped0, -mask], dim=1), _swap_flows(flow), s)
+            flow = flow + (flow_a + _swap_flows(flow_b)) / 2
+            mask = mask + (mask_a - mask_b) / 2
+            warped0, warped1 = backward_warp(frame0, flow[:, 0:2]), backward_warp(frame1, flow[:, 2:4])
+        return flow, mask, warped0, warped1
+
+    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        _, mask, warped0, warped1 = self.estimate(frame0, frame1, scale)
+        return torch.lerp(warped1, warped0, torch.sigmoid(mask))
+
+
+def published_key(key: str) -> str | None:
+    """Our state-dict key for a key of the published RIFE HDv3 `flownet.pkl` (None: not ours, i.e.
+    the training-only teacher block). The published keys carry a `module.` prefix (DataParallel)."""
+    key = key.removeprefix("module.")
+    if key.startswith("block_tea."):
+        return None
+    return key

@@ -1,0 +1,57 @@
+"""The one place the pipeline calls a model plugin. A plugin is foreign code: whatever it raises
+becomes one `PluginError` naming its file, and what it returns is checked before anything is
+written, since a wrong shape, one channel or NaN would otherwise go out as broken frames.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+from .errors import PluginError, VnnError
+from .registry import model_origin
+
+# Not the plugin's fault, and handled elsewhere: an interrupt (a VnnError), memory running out
+# (the engine retries CUDA out-of-memory with smaller tiles).
+_PASS_THROUGH = (VnnError, torch.cuda.OutOfMemoryError, MemoryError)
+
+
+def _shape(x: torch.Tensor) -> str:
+    return "×".join(str(d) for d in x.shape)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def guarded(model_cls: type, what: str, call: Callable[[], Any]) -> Any:
+    """`call()`, with any failure of the plugin's own code as one line that names its file."""
+    try:
+        return call()
+    except _PASS_THROUGH:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise PluginError(f"{model_origin(model_cls)} failed in {what}: {_first_line(exc)}") from exc
+
+
+def check_frames(model: torch.nn.Module, out: Any, frames: torch.Tensor) -> torch.Tensor:
+    """`out` if it is a batch of frames like `frames` (N×3×H×W floats, all finite), else a PluginError."""
+    who = model_origin(type(model))
+    if not isinstance(out, torch.Tensor):
+        raise PluginError(f"{who} returned a {type(out).__name__}, not a tensor of frames")
+    if out.shape != frames.shape:
+        raise PluginError(f"{who} returned {_shape(out)} for frames of {_shape(frames)}: "
+                          "a model returns N×3×H×W, the shape of the frames it is given")
+    if not out.is_floating_point():
+        raise PluginError(f"{who} returned {out.dtype} values: a model returns floats in [0, 1]")
+    if not bool(torch.isfinite(out).all()):
+        raise PluginError(f"{who} returned NaN or infinite values")
+    return out
+
+
+def run_model(model: torch.nn.Module, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor,
+              **kwargs: Any) -> torch.Tensor:
+    """`model(frame0, frame1, t, **kwargs)`, guarded and checked."""
+    out = guarded(type(model), "forward", lambda: model(frame0, frame1, t, **kwargs))
+    return check_frames(model, out, frame0)

@@ -1,0 +1,30 @@
+"""Speed presets: which model, with which settings, when the user names no model.
+
+- `fast`: classical flow (`vnnflow`: DIS with the border-aware mask), no network at all.
+- `balanced` (the default): the `fusion` model, paying for RIFE only on pairs where the cheap
+  judge finds DIS unreliable; the others get the classical candidate.
+- `best`: the `fusion` model with RIFE on every pair.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .errors import SettingsError
+
+Preset = Literal["fast", "balanced", "best"]
+DEFAULT_PRESET: Preset = "balanced"
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "fast": ("vnnflow", {}),
+    "balanced": ("fusion", {"rife": "when_needed"}),
+    "best": ("fusion", {"rife": "always"}),
+}
+
+
+def resolve_model(model: str | None, preset: str | None, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(model name, its parameters): a named model as it is, otherwise the preset's (default balanced)."""
+    if model is not None:
+        if preset is not None:
+            raise SettingsError(f"--preset {preset} picks a model itself: drop it or --model {model}")
+        return model, dict(params)
+    name, preset_params = PRESETS[preset or DEFAULT_PRESET]
+    return name, {**preset_params, **params}
