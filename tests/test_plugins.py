@@ -281,11 +281,11 @@ def test_models_shows_source_path_weights_and_parameters(vnn, work, monkeypatch)
     assert rows["mynet"][0] == "file"
     assert rows["mynet"][1] == str(work / "my_model.py")
     assert rows["mynet"][3] == "not needed"
-    assert rows["mynet"][4] == f"{mynet_count:,}"
+    assert rows["mynet"][5] == f"{mynet_count:,}"
     assert rows["weightednet"][3] == "missing (weightednet_v1.safetensors)"
-    assert rows["weightednet"][4] == f"{sum(p.numel() for p in UNet(6, 3, widths=(4, 8)).parameters()):,}"
+    assert rows["weightednet"][5] == f"{sum(p.numel() for p in UNet(6, 3, widths=(4, 8)).parameters()):,}"
     assert rows["blend"][0] == "built-in" and rows["blend"][1].endswith(os.path.join("models", "blend.py"))
-    assert rows["blend"][4] == "0"
+    assert rows["blend"][5] == "0"
     assert rows["unet"][2] == "0.5 only" and rows["mynet"][2] == "yes"
     assert rows["l1"][0] == "built-in"  # losses too, with their source
 

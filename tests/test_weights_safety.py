@@ -242,7 +242,9 @@ def test_plugins_in_the_working_folder_are_not_loaded_unless_named(vnn, tmp_path
 
 
 def test_models_lists_each_plugins_source_path(vnn, tmp_path, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "400")
+    from vnn_cli.cli import render
+
+    monkeypatch.setattr(render.console, "width", 400)  # one line a row: nothing folds (the console reads COLUMNS once)
     mine = _plugin(tmp_path / "mine.py", "mine-visible")
     result = vnn("models", "--plugins", mine)
     assert result.code == 0, result

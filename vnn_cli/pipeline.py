@@ -21,7 +21,7 @@ def warn_if_untrained(model, name: str, weights) -> None:
     say so (a model with no parameters, like blend, needs none)."""
     if weights is not None or default_weights_path(type(model)) is not None:
         return
-    count = sum(p.numel() for p in model.parameters())
+    count = sum(p.numel() for p in model.parameters() if p.requires_grad)  # frozen borrowed weights are loaded
     if count:
         warnings.warn(VnnWarning(f"model '{name}' runs untrained: it has {count:,} parameters and no weights "
                                  "(pass --weights FILE, or train it with `vnn train`)"), stacklevel=2)

@@ -1,15 +1,19 @@
 """`fusion`: the default model. Classical DIS flow and RIFE's IFNet each propose an in-between
-frame; a small learned network (the shared U-Net core) chooses between their four warped frames
-per pixel and adds a gated colour residual.
+frame, and the two are blended per pixel, each with its own mask (DIS's border-aware one, RIFE's
+learned one): where they agree nothing changes, where they disagree the blend hedges between two
+estimates that fail differently. RIFE's weights are the shipped `rife-hdv3`, used as they are.
 
-Only the small network is trained (`scripts/train_fusion.py`, on the CPU): DIS and RIFE stay
-frozen, RIFE's weights are the shipped `rife-hdv3` (not copied into this model's file). With its
-heads at zero the network starts as the plain mean of the two candidates.
+A small learned network (the shared U-Net core) can choose between the four warped frames per
+pixel instead (`learned: cues|frames`, trained on the CPU by `scripts/train_fusion.py` with DIS and
+RIFE frozen; its heads start at zero, i.e. at the plain blend). Trained on the six training clips
+it scored below the plain blend on the two held-out clips at every validation (README, Results),
+so the shipped default has no learned layers (`learned: none`) and needs no weights of its own.
 
 `rife: when_needed` (the `balanced` preset) pays for RIFE only where the cheap judge finds DIS
 unreliable (tiles with a share of pixels whose forward and backward motion disagree): RIFE and the
 fusion run on the box around those tiles, with a margin of context; the rest keeps the classical
-candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs RIFE. `rife: always` (the `best` preset) runs both on the whole frame.
+candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs RIFE.
+`rife: always` (the `best` preset) runs both on the whole frame.
 t = 0.5 only (RIFE's weights know no other time); the pipeline bisects for other times.
 """
 from __future__ import annotations
@@ -35,7 +39,8 @@ class Fusion(FrameInterpolator):
     any_time = False
     pad_multiple = 32
     supports_scale = True
-    default_weights = "fusion"
+    default_weights = None  # as shipped it learns nothing itself; `learned` variants name theirs
+    borrowed_weights = ("rife-hdv3",)  # weights it uses as they are (their card holds the license)
 
     class Params(ModelParams):
         widths: tuple[int, ...] = (16, 32, 64)
@@ -43,19 +48,21 @@ class Fusion(FrameInterpolator):
         dis_max_width: int = 1024
         rife: Literal["always", "when_needed"] = "when_needed"
         judge_share: float = 0.02  # share of doubted pixels above which a tile is worth RIFE
-        # What the network sees: `cues` (masks, doubts, disagreements: what says which candidate to
-        # trust, and carries over to footage not trained on) or `frames` (also the frames and warps,
-        # and then also a colour residual).
-        sees: Literal["cues", "frames"] = "cues"
+        # The learned choice: none (the plain blend of the candidates), or a network that sees
+        # `cues` (masks, doubts, disagreements: what says which candidate to trust) or `frames`
+        # (also the frames and warps, and then also adds a colour residual).
+        learned: Literal["none", "cues", "frames"] = "none"
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
 
     def __init__(self, **params):
         super().__init__(**params)
-        inputs, outputs = (_INPUTS, _OUTPUTS) if self.params.sees == "frames" else (_CUES, 4)
-        self.net = UNet(inputs, outputs, self.params.widths, 2, 0, "leaky_relu")
-        torch.nn.init.zeros_(self.net.head.weight)
-        torch.nn.init.zeros_(self.net.head.bias)
+        self.net = None
+        if self.params.learned != "none":
+            inputs, outputs = (_INPUTS, _OUTPUTS) if self.params.learned == "frames" else (_CUES, 4)
+            self.net = UNet(inputs, outputs, self.params.widths, 2, 0, "leaky_relu")
+            torch.nn.init.zeros_(self.net.head.weight)  # start as the plain blend
+            torch.nn.init.zeros_(self.net.head.bias)
         self.rife = _load_rife()
         for p in self.rife.parameters():
             p.requires_grad_(False)
@@ -123,14 +130,16 @@ class Fusion(FrameInterpolator):
         warps = features[:, 6:18].unflatten(1, (4, 3))  # N×4×3×H×W: DIS 0, DIS 1, RIFE 0, RIFE 1
         w_dis, w_rife = features[:, 18:19], features[:, 19:20]
         prior = torch.cat([w_dis, 1 - w_dis, w_rife, 1 - w_rife], dim=1) * 0.5  # the mean of both candidates
-        if self.params.sees == "cues":
+        if self.net is None:
+            return (prior[:, :, None] * warps).sum(dim=1)
+        if self.params.learned == "cues":
             pair_gaps = (warps[:, 0::2] - warps[:, 1::2]).abs().mean(dim=2)  # N×2: each candidate's two warps apart
             out = self.net(torch.cat([features[:, 18:23], pair_gaps], dim=1))
         else:
             out = self.net(features)
         weights = torch.softmax(torch.log(prior.clamp_min(1e-4)) + out[:, 0:4], dim=1)
         fused = (weights[:, :, None] * warps).sum(dim=1)
-        if self.params.sees == "cues":
+        if self.params.learned == "cues":
             return fused
         disagreement = features[:, 22:23]
         return fused + out[:, 4:7] * (disagreement / (disagreement + _GATE))

@@ -12,7 +12,7 @@ from ..model_api import FrameInterpolator
 from ..settings import SECTIONS
 from ..errors import VnnError
 from ..presets import PRESETS
-from ..weights import default_weights_path, read_card
+from ..weights import default_weights_path, read_card, weights_dir
 from .common import command, pass_params, runtime_options, settings_for
 from .render import console
 
@@ -32,6 +32,16 @@ def _parameter_count(cls: type[FrameInterpolator]) -> str:
 def _provenance(cls: type[FrameInterpolator]) -> str:
     """Where the shipped weights come from and under which license, from their model card."""
     path = default_weights_path(cls)
+    borrowed = getattr(cls, "borrowed_weights", ())
+    if path is None and borrowed:  # it uses other models' weights as they are
+        uses = []
+        for name in borrowed:
+            try:
+                card = read_card(weights_dir() / f"{name}.safetensors")
+                uses.append(f"uses {name} ({card.source.get('package', '?')}, {card.license or 'license ?'})")
+            except VnnError:
+                uses.append(f"uses {name} (missing)")
+        return "; ".join(uses)
     if path is None or not path.exists():
         return ""
     try:

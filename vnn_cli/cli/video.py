@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ..batch import run_batch
-from ..errors import OutputError
+from ..errors import OutputError, SettingsError
 from ..interpolate import EncodeOptions, JobResult, Workflow, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
 from ..pipeline import build_interpolator
 from ..scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
@@ -138,7 +138,7 @@ def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> N
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Video file, image file (two-image input) or folder (image sequence; batch).")
-@click.option("-f", "--factor", type=int, default=None, help="Output frames per input frame (default 2).")
+@click.option("-f", "--factor", type=int, default=None, help=f"Output frames per input frame, 2 to {MAX_FACTOR} (default 2).")
 @click.option("--fps", default=None,
               help=f"Exact target rate instead of --factor (not both), e.g. 60 or 60000/1001; at most {MAX_FACTOR} times the source's.")
 @click.option("--time", "time_", type=float, default=None, help="Two images: the time of the frame to make (default 0.5).")
@@ -173,7 +173,7 @@ def interpolate_command(params: dict) -> None:
     if times is not None:
         params["times"] = times
     if params["factor"] is not None and params["fps"] is not None:
-        raise click.UsageError("--factor and --fps both set the output rate: give one")
+        raise SettingsError("--factor and --fps both set the output rate: give one")
     runtime, section = settings_for("interpolate", params)
     if params["factor"] is not None and section.fps is not None:  # --factor here beats an fps from the config file
         section.fps = None

@@ -26,8 +26,8 @@ from ..model_api import FrameInterpolator
 from ..settings import TrainSettings
 from ..weights import load_model, resolve_weights
 from .checkpoint import BEST, LATEST, load_checkpoint, save_checkpoint
-from .run_settings import save_run_settings
 from .data import TrainingSet, ValidationClip, load_training_set, load_validation, split_sources
+from .run_settings import save_run_settings
 
 BASELINES = ("blend", "dis")
 
