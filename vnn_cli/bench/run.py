@@ -33,9 +33,9 @@ from .speed import TARGET_SIZE, Speed, Throughput, end_to_end, minterpolate_spee
 Progress = Callable[[int, int], None]
 Status = Callable[[str], None]
 
-# The speed targets vnn is held to (README): the default model at 1280x720 against minterpolate,
-# and the whole pipeline against the model alone.
-TARGET_VS_MINTERPOLATE = 3.0
+# The speed targets vnn is held to (README): the default model (the `balanced` preset) at 1280x720
+# at least as fast as minterpolate, and the whole pipeline against the model alone.
+TARGET_VS_MINTERPOLATE = 1.0
 TARGET_PIPELINE_SHARE = 0.8
 
 
