@@ -25,7 +25,7 @@ def pair(tmp_path):
 
 def test_default_is_the_balanced_fusion_and_a_model_name_wins_alone():
     assert resolve_model(None, None, {}) == ("fusion", {"rife": "when_needed"})
-    assert resolve_model(None, "best", {"judge_share": 0.1}) == ("fusion", {"rife": "always", "judge_share": 0.1})
+    assert resolve_model(None, "best", {"judge_share": 0.1}) == ("fusion", {"rife": "always", "flip": True, "judge_share": 0.1})
     assert resolve_model("dis", None, {}) == ("dis", {})
     with pytest.raises(SettingsError, match="--preset"):
         resolve_model("dis", "fast", {})

@@ -61,9 +61,16 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
     return Candidate(warped0, warped1, seen0 / (seen0 + seen1), unreliable)
 
 
-def learned(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None) -> Candidate:
-    """RIFE's interpolation at t = 0.5 (`rife`: the `rife` model plugin)."""
+def learned(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
+            flip: bool = False) -> Candidate:
+    """RIFE's interpolation at t = 0.5 (`rife`: the `rife` model plugin). With `flip`, also on the
+    mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost)."""
     flow, mask, warped0, warped1 = rife.estimate(frame0, frame1, scale)
+    weight0 = torch.sigmoid(mask)
+    if flip:
+        _, mask_f, warped0_f, warped1_f = (x.flip(-1) for x in rife.estimate(frame0.flip(-1), frame1.flip(-1), scale))
+        warped0, warped1 = (warped0 + warped0_f) / 2, (warped1 + warped1_f) / 2
+        weight0 = (weight0 + torch.sigmoid(mask_f)) / 2
     # RIFE's own doubt: how much its two warped frames disagree.
     unreliable = (warped0 - warped1).abs().mean(dim=1, keepdim=True)
-    return Candidate(warped0, warped1, torch.sigmoid(mask), unreliable)
+    return Candidate(warped0, warped1, weight0, unreliable)

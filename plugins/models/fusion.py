@@ -47,6 +47,7 @@ class Fusion(FrameInterpolator):
         dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
         dis_max_width: int = 1024
         rife: Literal["always", "when_needed"] = "when_needed"
+        flip: bool = False  # test-time augmentation: RIFE also on the mirrored frames (twice its cost)
         judge_share: float = 0.02  # share of doubted pixels above which a tile is worth RIFE
         # The learned choice: none (the plain blend of the candidates), or a network that sees
         # `cues` (masks, doubts, disagreements: what says which candidate to trust) or `frames`
@@ -88,7 +89,7 @@ class Fusion(FrameInterpolator):
         t = as_time_tensor(0.5, frame0)
         with torch.no_grad():
             dis = classical(frame0, frame1, t, self.params.dis_preset, self.params.dis_max_width)
-            return dis, learned(self.rife, frame0, frame1, scale)
+            return dis, learned(self.rife, frame0, frame1, scale, self.params.flip)
 
     def doubted_region(self, dis: Candidate) -> tuple[int, int, int, int] | None:
         """(y0, y1, x0, x1): the box around the tiles where DIS is doubted on more than
@@ -115,7 +116,7 @@ class Fusion(FrameInterpolator):
         a, b = _pad32(frame0[region]), _pad32(frame1[region])
         crop_dis = Candidate(*(_pad32(x[region]) for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable)))
         with torch.no_grad():
-            rife = learned(self.rife, a, b, scale)
+            rife = learned(self.rife, a, b, scale, self.params.flip)
         out = self.fuse(self.inputs(a, b, crop_dis, rife))
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 
