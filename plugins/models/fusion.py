@@ -69,8 +69,6 @@ class Fusion(FrameInterpolator):
             p.requires_grad_(False)
         # RIFE's weights live in their own file: this model's state is the fusion network alone.
         self._register_state_dict_hook(_drop_rife_keys)
-        self.rife_calls = 0  # pairs that paid for RIFE, for reports
-        self.pairs = 0
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         missing, unexpected = super().load_state_dict(state_dict, strict=False, assign=assign)
@@ -106,9 +104,9 @@ class Fusion(FrameInterpolator):
         return (int(rows.min()) * size, min(height, (int(rows.max()) + 1) * size),
                 int(cols.min()) * size, min(width, (int(cols.max()) + 1) * size))
 
-    def _fuse_region(self, frame0, frame1, dis: Candidate, tile, scale) -> torch.Tensor:
+    def _fuse_region(self, frame0, frame1, dis: Candidate, box, scale) -> torch.Tensor:
         """The fusion on one region, seen with a margin of context (cropped back)."""
-        y0, y1, x0, x1 = tile
+        y0, y1, x0, x1 = box
         height, width = frame0.shape[-2:]
         m = self.params.judge_margin
         top, bottom, left, right = max(0, y0 - m), min(height, y1 + m), max(0, x0 - m), min(width, x1 + m)
@@ -147,12 +145,10 @@ class Fusion(FrameInterpolator):
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None) -> torch.Tensor:
-        self.pairs += frame0.shape[0]
         if torch.equal(frame0, frame1):  # nothing moved: nothing to synthesize
             return frame0.clone()
         if self.params.rife == "always" or self.training:  # training fits the fusion on whole crops
             dis, rife = self.candidates(frame0, frame1, scale)
-            self.rife_calls += frame0.shape[0]
             out = self.fuse(self.inputs(frame0, frame1, dis, rife))
         else:
             with torch.no_grad():
@@ -161,7 +157,6 @@ class Fusion(FrameInterpolator):
             out = dis.frame
             region = self.doubted_region(dis)
             if region is not None:
-                self.rife_calls += frame0.shape[0]
                 y0, y1, x0, x1 = region
                 out[..., y0:y1, x0:x1] = self._fuse_region(frame0, frame1, dis, region, scale)
         return out if self.training else out.clamp(0, 1)
