@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vnn_cli import registry  # noqa: E402
+from vnn_cli.frames import pad_to_multiple  # noqa: E402
 from vnn_cli.metrics import psnr  # noqa: E402
 from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
 from vnn_cli.weights import save_weights  # noqa: E402
@@ -42,8 +43,7 @@ def to_tensor(frame: np.ndarray) -> torch.Tensor:
 
 
 def pad32(x: torch.Tensor) -> torch.Tensor:
-    h, w = x.shape[-2:]
-    return torch.nn.functional.pad(x, (0, (-w) % 32, 0, (-h) % 32), mode="replicate")
+    return pad_to_multiple(x, 32)[0]
 
 
 def cache_features(model, triplets, label: str):

@@ -1,6 +1,7 @@
 """Shared fixtures: real clips generated with the bundled ffmpeg, and the CLI run in-process."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -96,3 +97,28 @@ def probe_video(path: Path) -> dict:
 def run_module(*args: str, **kwargs) -> subprocess.CompletedProcess:
     """`python -m vnn_cli ARGS` as a real subprocess."""
     return subprocess.run([sys.executable, "-m", "vnn_cli", *map(str, args)], capture_output=True, text=True, **kwargs)
+
+
+@pytest.fixture
+def isolated_registry(monkeypatch):
+    """The test starts from, and leaves, the plugin registry as it found it; no VNN_* from the shell."""
+    from vnn_cli import registry
+
+    for name in [n for n in os.environ if n.startswith("VNN_")]:
+        monkeypatch.delenv(name)
+    saved = dict(registry._MODELS), dict(registry._LOSSES), set(registry._loaded_origins)
+    yield
+    for table, before in ((registry._MODELS, saved[0]), (registry._LOSSES, saved[1])):
+        table.clear()
+        table.update(before)
+    registry._loaded_origins.clear()
+    registry._loaded_origins.update(saved[2])
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> tuple[Path, Path]:
+    """A tiny training clip and a validation clip with different motion."""
+    folder = tmp_path_factory.mktemp("clips")
+    train = write_clip(folder / "train.mp4", moving_frames(10, 64, 48, speed=2, seed=1))
+    val = write_clip(folder / "val.mp4", moving_frames(7, 64, 48, speed=3, seed=2))
+    return train, val

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import moving_frames, write_clip
+from conftest import write_clip
 from vnn_cli import registry
 from vnn_cli.errors import Interrupted
 from vnn_cli.scenes import DEFAULT_THRESHOLD, is_scene_cut
@@ -114,14 +114,6 @@ def test_scene_threshold_help_and_config_show_the_one_default(vnn):
 # ---- training: resume validates the step it stopped in, and needs only --run-dir ------------------
 
 TINY = {"widths": [8, 16], "scales": [4, 2]}
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("clips")
-    train = write_clip(folder / "train.mp4", moving_frames(10, 64, 48, speed=2, seed=1))
-    val = write_clip(folder / "val.mp4", moving_frames(7, 64, 48, speed=3, seed=2))
-    return train, val
 
 
 def train_settings(clips, run_dir: Path, **overrides) -> TrainSettings:

@@ -20,23 +20,12 @@ import pytest
 from conftest import moving_frames, probe_video, write_clip
 from test_plugins import readme_plugin_example
 
-from vnn_cli import registry
 from vnn_cli.cli.progress import LineProgress
 from vnn_cli.video.images import read_image, write_image
 
 
-@pytest.fixture(autouse=True)
-def isolated_registry(monkeypatch):
-    """Each test starts from, and leaves, the registry as it found it; no VNN_* from the shell."""
-    for name in [n for n in os.environ if n.startswith("VNN_")]:
-        monkeypatch.delenv(name)
-    saved = dict(registry._MODELS), dict(registry._LOSSES), set(registry._loaded_origins)
-    yield
-    for table, before in ((registry._MODELS, saved[0]), (registry._LOSSES, saved[1])):
-        table.clear()
-        table.update(before)
-    registry._loaded_origins.clear()
-    registry._loaded_origins.update(saved[2])
+# Each test starts from, and leaves, the registry as it found it (conftest.isolated_registry).
+pytestmark = pytest.mark.usefixtures("isolated_registry")
 
 
 @pytest.fixture

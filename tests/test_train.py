@@ -18,7 +18,7 @@ from vnn_cli.train.export import export_best
 from vnn_cli.train.loop import Trainer, learning_rate
 from vnn_cli.weights import load_model, read_card
 
-from conftest import moving_frames, write_clip
+from conftest import moving_frames
 
 registry.load_plugins()
 
@@ -38,14 +38,6 @@ def trainable() -> list[str]:
         if any(p.requires_grad for p in model.parameters()):
             names.append(name)
     return names
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("clips")
-    train = write_clip(folder / "train.mp4", moving_frames(10, 64, 48, speed=2, seed=1))
-    val = write_clip(folder / "val.mp4", moving_frames(7, 64, 48, speed=3, seed=2))
-    return train, val
 
 
 def settings(clips, tmp_path: Path, **overrides) -> TrainSettings:

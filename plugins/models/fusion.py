@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, UNet, register_model
 from vnn_cli.candidates import Candidate, classical, learned
+from vnn_cli.frames import pad_to_multiple
 from vnn_cli.model_api import ModelParams, as_time_tensor
 
 _INPUTS = 3 + 3 + 4 * 3 + 2 + 2 + 1  # frames, four warps, two masks, two doubts, candidate disagreement
@@ -111,8 +112,9 @@ class Fusion(FrameInterpolator):
         m = self.params.judge_margin
         top, bottom, left, right = max(0, y0 - m), min(height, y1 + m), max(0, x0 - m), min(width, x1 + m)
         region = (..., slice(top, bottom), slice(left, right))
-        a, b = _pad32(frame0[region]), _pad32(frame1[region])
-        crop_dis = Candidate(*(_pad32(x[region]) for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable)))
+        a, b = pad_to_multiple(frame0[region], 32)[0], pad_to_multiple(frame1[region], 32)[0]
+        crop_dis = Candidate(*(pad_to_multiple(x[region], 32)[0]
+                               for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable)))
         with torch.no_grad():
             rife = learned(self.rife, a, b, scale, self.params.flip)
         out = self.fuse(self.inputs(a, b, crop_dis, rife))
@@ -160,11 +162,6 @@ class Fusion(FrameInterpolator):
                 y0, y1, x0, x1 = region
                 out[..., y0:y1, x0:x1] = self._fuse_region(frame0, frame1, dis, region, scale)
         return out if self.training else out.clamp(0, 1)
-
-
-def _pad32(x: torch.Tensor) -> torch.Tensor:
-    height, width = x.shape[-2:]
-    return F.pad(x, (0, (-width) % 32, 0, (-height) % 32), mode="replicate")
 
 
 def _drop_rife_keys(module, state_dict, prefix, local_metadata):
