@@ -7,6 +7,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -28,6 +29,19 @@ def moving_frames(n: int, width: int = 64, height: int = 48, speed: int = 2, see
         frame[height // 3 : height // 3 + 10, x : x + 10] = (250, 220, 30)
         frames.append(frame)
     return frames
+
+
+def landscape(seed: int, height: int, width: int) -> np.ndarray:
+    """Colour noise summed over scales with the falling spectrum of natural pictures: large shapes
+    and fine detail, nothing a flow cannot follow, no file needed."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((height, width, 3), np.float32)
+    for cell in (64, 32, 16, 8, 4, 2):
+        small = rng.standard_normal((max(2, height // cell), max(2, width // cell), 3)).astype(np.float32)
+        out += cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC) * cell ** 0.8
+    out = (out - out.mean()) / out.std()
+    tint = rng.uniform(0.6, 1.4, 3).astype(np.float32)
+    return np.clip(128 + 45 * out * tint, 0, 255).astype(np.uint8)
 
 
 def write_clip(path: Path, frames: list[np.ndarray], fps: Fraction | int = 25, audio: bool = False, crf: int = 10) -> Path:

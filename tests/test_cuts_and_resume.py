@@ -8,12 +8,11 @@ import json
 import textwrap
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
 
-from conftest import write_clip
+from conftest import landscape, write_clip
 from vnn_cli import registry
 from vnn_cli.errors import Interrupted
 from vnn_cli.scenes import DEFAULT_THRESHOLD, is_scene_cut
@@ -28,19 +27,6 @@ registry.load_plugins()
 
 
 # ---- scene cuts: one detector, one rule ----------------------------------------------------------
-
-def landscape(seed: int, height: int, width: int) -> np.ndarray:
-    """Colour noise summed over scales with the falling spectrum of natural pictures: large shapes
-    and fine detail, nothing a flow cannot follow, no file needed."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros((height, width, 3), np.float32)
-    for cell in (64, 32, 16, 8, 4, 2):
-        small = rng.standard_normal((max(2, height // cell), max(2, width // cell), 3)).astype(np.float32)
-        out += cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC) * cell ** 0.8
-    out = (out - out.mean()) / out.std()
-    tint = rng.uniform(0.6, 1.4, 3).astype(np.float32)
-    return np.clip(128 + 45 * out * tint, 0, 255).astype(np.uint8)
-
 
 def shot(seed: int, n: int, speed: int, width: int = 256, height: int = 144) -> list[np.ndarray]:
     """A camera panning right over its own landscape by `speed` pixels a frame."""

@@ -1,7 +1,7 @@
 """vnn: neural video frame interpolation. The library API; the CLI lives in `vnn_cli.cli`."""
 from ._version import __version__
 from .errors import VnnError
-from .model_api import FrameInterpolator, ModelParams
+from .model_api import FrameInterpolator, ModelParams, Neighbours
 from .registry import load_plugins, register_loss, register_model
 from .unet import UNet
 
@@ -9,6 +9,7 @@ __all__ = [
     "__version__",
     "FrameInterpolator",
     "ModelParams",
+    "Neighbours",
     "UNet",
     "VnnError",
     "load_plugins",

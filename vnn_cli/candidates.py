@@ -5,6 +5,9 @@
   blended with a border-aware mask: away from a frame where the motion points out of the picture.
 - RIFE: IFNet's flows from t = 0.5, its fusion mask and both warped frames.
 
+Given the frames before and after the pair, the classical candidate fits each pixel's motion
+through three frames (quadratic motion), and RIFE's flows are moved by the same amount.
+
 They fail differently (DIS on fast non-rigid motion and low texture, RIFE on noise and some
 camera shake), which is the room a learned per-pixel choice has.
 """
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .dis_flow import dis_flows
+from .dis_flow import remembered_flow
+from .model_api import Neighbours
 from .warp import backward_warp, flows_to_time, inside_frame, resize_flow
 
 
@@ -25,6 +29,7 @@ class Candidate:
     warped1: torch.Tensor
     weight0: torch.Tensor  # frame 0's share in the blend, N×1×H×W in [0, 1]
     unreliable: torch.Tensor  # N×1×H×W, 0 where the motion is self-consistent, growing with doubt
+    shift: torch.Tensor | None = None  # N×2×H×W: how far quadratic motion moved the flows from t
 
     @property
     def frame(self) -> torch.Tensor:
@@ -39,36 +44,86 @@ def dis_scale(width: int, max_width: int) -> int:
     return scale
 
 
+def _pooled(frame: torch.Tensor, scale: int) -> torch.Tensor:
+    return frame if scale == 1 else F.avg_pool2d(frame, scale, ceil_mode=True)
+
+
 def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, preset: str = "medium",
-              max_width: int = 1024) -> Candidate:
-    """DIS interpolation at `t` (N×1×1×1) with forward-backward inconsistency as its doubt."""
+              max_width: int = 1024, neighbours: Neighbours | None = None) -> Candidate:
+    """DIS interpolation at `t` (N×1×1×1) with forward-backward inconsistency as its doubt. With
+    `neighbours` (the frames before and after the pair), each pixel's path is fitted through three
+    frames: it may speed up or slow down (`Candidate.shift` holds what that moves)."""
     height, width = frame0.shape[-2:]
     scale = dis_scale(width, max_width)
-    small0, small1 = (frame0, frame1) if scale == 1 else (F.avg_pool2d(frame0, scale, ceil_mode=True),
-                                                             F.avg_pool2d(frame1, scale, ceil_mode=True))
-    flow01, flow10 = dis_flows(small0, small1, preset)
+    small0, small1 = _pooled(frame0, scale), _pooled(frame1, scale)
+    flow01, flow10 = remembered_flow(small0, small1, preset), remembered_flow(small1, small0, preset)
+    flows = resize_flow(torch.cat([flow01, flow10], dim=1), (height, width))
+    flow_t0, flow_t1 = flows_to_time(flows[:, 0:2], flows[:, 2:4], t)
+    shift = None
+    if neighbours:
+        shift = _acceleration_shift(small0, small1, flow01, flow10, t, neighbours, scale, preset, (height, width))
+        flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
+    return _compose(frame0, frame1, t, flow_t0, flow_t1, flow01, flow10, scale, shift)
+
+
+def _acceleration_shift(small0, small1, flow01, flow10, t, neighbours: Neighbours, scale: int, preset: str,
+                        size: tuple[int, int]) -> torch.Tensor:
+    """What quadratic motion changes in both flows from t (Xu et al., "Quadratic Video
+    Interpolation", 2019), in full-resolution pixels. Each frame's pixel path to t is fitted
+    through its flows to the other frame and to its own neighbour; with Super SloMo's
+    approximation, both flows from t then move by minus the (t-weighted) change of those paths."""
+    change0 = change1 = torch.zeros_like(flow01)
+    if neighbours.before is not None:
+        flow0b = remembered_flow(small0, _pooled(neighbours.before, scale), preset)
+        change0 = path(flow01, flow0b, t, -neighbours.before_at) - t * flow01
+    if neighbours.after is not None:
+        flow1a = remembered_flow(small1, _pooled(neighbours.after, scale), preset)
+        change1 = path(flow10, flow1a, 1 - t, neighbours.after_at - 1) - (1 - t) * flow10
+    shift = -((1 - t) * change0 + t * change1)
+    return resize_flow(shift, size)
+
+
+def path(flow_next: torch.Tensor, flow_prev: torch.Tensor, s, gap: float = 1.0) -> torch.Tensor:
+    """Displacement at time s (0: the pixel's own frame, 1: the next frame) of a pixel that moves
+    by `flow_next` to the next frame and by `flow_prev` to the previous one, `gap` intervals back,
+    on a parabola: x(s) = v·s + a·s²/2 through (1, flow_next) and (-gap, flow_prev)."""
+    acceleration = 2 * (flow_prev + gap * flow_next) / (gap * (1 + gap))
+    velocity = flow_next - acceleration / 2
+    return velocity * s + acceleration * (s * s / 2)
+
+
+def _compose(frame0, frame1, t, flow_t0, flow_t1, flow01, flow10, scale, shift=None) -> Candidate:
+    """Both frames warped to t, blended with the border-aware mask; forward-backward mismatch of
+    the (reduced) flows between them as the doubt."""
+    height, width = frame0.shape[-2:]
     # A pixel whose forward and backward motion do not cancel is occluded or mismatched.
     doubt0 = (flow01 + backward_warp(flow10, flow01)).norm(dim=1, keepdim=True)
     doubt1 = (flow10 + backward_warp(flow01, flow10)).norm(dim=1, keepdim=True)
-    flows = resize_flow(torch.cat([flow01, flow10], dim=1), (height, width))
-    flow_t0, flow_t1 = flows_to_time(flows[:, 0:2], flows[:, 2:4], t)
     warped0, warped1 = backward_warp(frame0, flow_t0), backward_warp(frame1, flow_t1)
     seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
     seen1 = t * inside_frame(flow_t1) + 1e-3
     doubt = F.interpolate(torch.cat([doubt0, doubt1], dim=1) * scale, size=(height, width), mode="bilinear",
                           align_corners=False)
     unreliable = torch.log1p(torch.maximum(backward_warp(doubt[:, 0:1], flow_t0), backward_warp(doubt[:, 1:2], flow_t1)))
-    return Candidate(warped0, warped1, seen0 / (seen0 + seen1), unreliable)
+    return Candidate(warped0, warped1, seen0 / (seen0 + seen1), unreliable, shift)
 
 
 def learned(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
-            flip: bool = False) -> Candidate:
+            flip: bool = False, shift: torch.Tensor | None = None) -> Candidate:
     """RIFE's interpolation at t = 0.5 (`rife`: the `rife` model plugin). With `flip`, also on the
-    mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost)."""
+    mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost). `shift`
+    (the classical candidate's, from quadratic motion) moves RIFE's flows from t by as much: RIFE
+    assumes steady motion and knows nothing of the frames around the pair."""
     flow, mask, warped0, warped1 = rife.estimate(frame0, frame1, scale)
     weight0 = torch.sigmoid(mask)
+    if shift is not None:
+        warped0, warped1 = backward_warp(frame0, flow[:, 0:2] + shift), backward_warp(frame1, flow[:, 2:4] + shift)
     if flip:
-        _, mask_f, warped0_f, warped1_f = (x.flip(-1) for x in rife.estimate(frame0.flip(-1), frame1.flip(-1), scale))
+        flow_f, mask_f, warped0_f, warped1_f = (x.flip(-1) for x in rife.estimate(frame0.flip(-1), frame1.flip(-1), scale))
+        if shift is not None:
+            flow_f = flow_f * torch.tensor([-1.0, 1.0, -1.0, 1.0], dtype=flow_f.dtype, device=flow_f.device).view(1, 4, 1, 1)
+            warped0_f = backward_warp(frame0, flow_f[:, 0:2] + shift)
+            warped1_f = backward_warp(frame1, flow_f[:, 2:4] + shift)
         warped0, warped1 = (warped0 + warped0_f) / 2, (warped1 + warped1_f) / 2
         weight0 = (weight0 + torch.sigmoid(mask_f)) / 2
     # RIFE's own doubt: how much its two warped frames disagree.

@@ -9,10 +9,13 @@ What a model may declare, all optional (read with getattr, so any FrameInterpola
   max_motion: float        the largest motion (pixels at the resolution the model sees) it was
                            trained on; the fallback judge rejects pairs beyond it
   confidence(f0, f1) -> N  the model's own trust in each pair, in [0, 1], asked before synthesis
+  uses_neighbours: bool    True: forward(..., neighbours=Neighbours) also sees the input frames
+                           around the pair, where the caller gives them (a job's fourth item)
 
 Models that know only t = 0.5 reach other times by recursive bisection: halves, quarters, ...
 up to the nearest power of two at or above the finest step asked for, then each time takes the
-nearest frame of that dyadic grid (factor 3 uses 1/4 and 3/4).
+nearest frame of that dyadic grid (factor 3 uses 1/4 and 3/4). Only the first level (t = 0.5 of the
+input pair) sees the neighbours: the frames around a half-interval are not in the video.
 """
 from __future__ import annotations
 
@@ -24,11 +27,11 @@ import torch
 
 from .device import half_dtype
 from .frames import crop, join_alpha, max_value, pad_to_multiple, split_alpha
-from .model_api import FrameInterpolator
+from .model_api import FrameInterpolator, Neighbours
 from .model_guard import guarded, run_model
 from .tiling import AUTO_TILE_ABOVE, AUTO_TILE_SIZE, DEFAULT_OVERLAP, tiled
 
-Job = tuple[np.ndarray, np.ndarray, Sequence[float]]
+Job = tuple[np.ndarray, np.ndarray, Sequence[float]] | tuple[np.ndarray, np.ndarray, Sequence[float], Neighbours | None]
 
 
 def bisection_depth(times: Sequence[float]) -> int:
@@ -39,7 +42,8 @@ def bisection_depth(times: Sequence[float]) -> int:
 
 class Interpolator:
     """`interpolator(frame0, frame1, [t, ...])` -> the frames at those times, as numpy arrays;
-    `interpolator.synthesize([(frame0, frame1, times), ...])` does several pairs in shared batches.
+    `interpolator.synthesize([(frame0, frame1, times), ...])` does several pairs in shared batches;
+    a job's optional fourth item, `Neighbours` of numpy frames, reaches models that use them.
 
     Alpha is not interpolated: it is carried from the nearer input frame (t < 0.5: frame0).
     16-bit frames stay 16-bit: the model sees floats, the result is rounded back to the input's type.
@@ -58,6 +62,7 @@ class Interpolator:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.batch_size = batch_size
         self.supports_scale = bool(getattr(model, "supports_scale", False))
+        self.uses_neighbours = bool(getattr(model, "uses_neighbours", False))
         self._pin = self.device.type == "cuda"
         self.configure(scale, tile, tile_overlap)
 
@@ -114,11 +119,14 @@ class Interpolator:
             return self._tensor(colours[0]).expand(len(colours), -1, -1, -1)
         return self._tensor(np.stack(colours))
 
-    def _forward(self, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def _forward(self, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor, neighbours: Neighbours | None = None) -> torch.Tensor:
         """Every model call goes through here: failures name the plugin, outputs are checked."""
+        extra = {}
         if self.supports_scale and self.scale != 1.0:
-            return run_model(self.model, x0, x1, t, scale=self.scale)
-        return run_model(self.model, x0, x1, t)
+            extra["scale"] = self.scale
+        if neighbours:
+            extra["neighbours"] = neighbours
+        return run_model(self.model, x0, x1, t, **extra)
 
     @staticmethod
     def _stack(frames: list[torch.Tensor]) -> torch.Tensor:
@@ -127,30 +135,42 @@ class Interpolator:
             return frames[0].expand(len(frames), -1, -1, -1)
         return torch.cat(frames)
 
-    def _forward_chunked(self, lefts: list[torch.Tensor], rights: list[torch.Tensor], ts: list[float]) -> list[torch.Tensor]:
-        """One model call per `batch_size` items; returns one 1×3×H×W tensor per item."""
+    def _forward_chunked(self, lefts: list[torch.Tensor], rights: list[torch.Tensor], ts: list[float],
+                         neighbours: list[Neighbours | None] | None = None) -> list[torch.Tensor]:
+        """One model call per `batch_size` items; returns one 1×3×H×W tensor per item. An item
+        with neighbours runs on its own (each has its own)."""
+        neighbours = neighbours or [None] * len(ts)
         out: list[torch.Tensor] = []
-        for start in range(0, len(ts), self.batch_size):
-            stop = start + self.batch_size
+        start = 0
+        while start < len(ts):
+            stop = start + 1 if neighbours[start] else start + self.batch_size
+            while stop > start + 1 and any(neighbours[start:stop]):
+                stop -= 1
             t = torch.tensor(ts[start:stop], device=self.device, dtype=self.dtype)
-            out.extend(self._forward(self._stack(lefts[start:stop]), self._stack(rights[start:stop]), t).split(1))
+            out.extend(self._forward(self._stack(lefts[start:stop]), self._stack(rights[start:stop]), t,
+                                     neighbours[start]).split(1))
+            start = stop
         return out
 
     @torch.inference_mode()
-    def predict_many(self, pairs: list[tuple[torch.Tensor, torch.Tensor, Sequence[float]]]) -> list[torch.Tensor]:
-        """Tensor pairs (1×3×H×W, same size) -> per pair a len(times)×3×H×W tensor."""
+    def predict_many(self, pairs: list[tuple]) -> list[torch.Tensor]:
+        """Tensor pairs (1×3×H×W, same size) -> per pair a len(times)×3×H×W tensor. A pair is
+        (frame0, frame1, times) or (frame0, frame1, times, Neighbours of tensors or None)."""
         multiple = self.model.pad_multiple
         padded = []
-        for x0, x1, times in pairs:
+        for x0, x1, times, *rest in pairs:
             p0, size = pad_to_multiple(x0, multiple)
             p1, _ = pad_to_multiple(x1, multiple)
-            padded.append((p0, p1, list(times)))
+            around = rest[0] if rest and self.uses_neighbours else None
+            around = around.map(lambda x: pad_to_multiple(x, multiple)[0]) if around else None
+            padded.append((p0, p1, list(times), around))
         if getattr(self.model, "any_time", True):
-            lefts, rights, ts, owner = [], [], [], []
-            for index, (p0, p1, times) in enumerate(padded):
+            lefts, rights, ts, owner, around_items = [], [], [], [], []
+            for index, (p0, p1, times, around) in enumerate(padded):
                 for t in times:
                     lefts.append(p0), rights.append(p1), ts.append(float(t)), owner.append(index)
-            flat = self._forward_chunked(lefts, rights, ts)
+                    around_items.append(around)
+            flat = self._forward_chunked(lefts, rights, ts, around_items)
             grouped: list[list[torch.Tensor]] = [[] for _ in padded]
             for index, frame in zip(owner, flat):
                 grouped[index].append(frame)
@@ -159,32 +179,34 @@ class Interpolator:
         return [crop(torch.cat(frames), size) for frames in grouped]
 
     @torch.inference_mode()
-    def predict(self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float]) -> torch.Tensor:
+    def predict(self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float],
+                neighbours: Neighbours | None = None) -> torch.Tensor:
         """Tensor in, tensor out: 1×3×H×W each, returns len(times)×3×H×W."""
-        return self.predict_many([(frame0, frame1, times)])[0]
+        return self.predict_many([(frame0, frame1, times, neighbours)])[0]
 
-    def _bisect_many(self, padded: list[tuple[torch.Tensor, torch.Tensor, list[float]]]) -> list[list[torch.Tensor]]:
+    def _bisect_many(self, padded: list[tuple]) -> list[list[torch.Tensor]]:
         """The dyadic grid of every pair filled level by level, each level's midpoints of all the
-        pairs batched together."""
+        pairs batched together (the first level's with the pairs' neighbours)."""
         grids, depths = [], []
-        for p0, p1, times in padded:
+        for p0, p1, times, _ in padded:
             steps = 2 ** bisection_depth(times)
             grids.append({0: p0, steps: p1})
             depths.append(steps)
         span_of = list(depths)
         while any(span > 1 for span in span_of):
-            lefts, rights, where = [], [], []
+            lefts, rights, where, around = [], [], [], []
             for index, (grid, steps) in enumerate(zip(grids, depths)):
                 span = span_of[index]
                 if span <= 1:
                     continue
                 for left in range(0, steps, span):
                     lefts.append(grid[left]), rights.append(grid[left + span]), where.append((index, left + span // 2))
+                    around.append(padded[index][3] if span == steps else None)
                 span_of[index] = span // 2
-            for (index, position), frame in zip(where, self._forward_chunked(lefts, rights, [0.5] * len(lefts))):
+            for (index, position), frame in zip(where, self._forward_chunked(lefts, rights, [0.5] * len(lefts), around)):
                 grids[index][position] = frame
         return [[grid[min(max(round(t * steps), 1), steps - 1)] for t in times]
-                for grid, steps, (_, _, times) in zip(grids, depths, padded)]
+                for grid, steps, (_, _, times, _) in zip(grids, depths, padded)]
 
     # ---- numpy frames ------------------------------------------------------------------------
     def _tile_size(self, height: int, width: int) -> int:
@@ -203,12 +225,13 @@ class Interpolator:
             return list(host.numpy())
         return list(scaled.permute(0, 2, 3, 1).to("cpu").numpy().astype(dtype))
 
-    def _run_whole(self, jobs: list[tuple[np.ndarray, np.ndarray, list[float]]]) -> list[list[np.ndarray]]:
+    def _run_whole(self, jobs: list[tuple[np.ndarray, np.ndarray, list[float], Neighbours | None]]) -> list[list[np.ndarray]]:
         dtype = jobs[0][0].dtype
-        if not getattr(self.model, "any_time", True):
-            pairs = [(self._tensor(c0), self._tensor(c1), times) for c0, c1, times in jobs]
+        if not getattr(self.model, "any_time", True) or any(around for *_, around in jobs):
+            pairs = [(self._tensor(c0), self._tensor(c1), times, around.map(self._tensor) if around else None)
+                     for c0, c1, times, around in jobs]
             return [self._to_numpy(out, dtype) for out in self.predict_many(pairs)]
-        items = [(index, c0, c1, t) for index, (c0, c1, times) in enumerate(jobs) for t in times]
+        items = [(index, c0, c1, t) for index, (c0, c1, times, _) in enumerate(jobs) for t in times]
         results: list[list[np.ndarray]] = [[] for _ in jobs]
         multiple = self.model.pad_multiple
         for start in range(0, len(items), self.batch_size):
@@ -237,13 +260,17 @@ class Interpolator:
         return frames
 
     def _colours(self, jobs: Sequence[Job]) -> list[list[np.ndarray]]:
-        prepared = [(split_alpha(f0)[0], split_alpha(f1)[0], [float(t) for t in times]) for f0, f1, times in jobs]
+        prepared = []
+        for f0, f1, times, *rest in jobs:
+            around = rest[0] if rest and self.uses_neighbours else None
+            around = around.map(lambda f: split_alpha(f)[0]) if around else None
+            prepared.append((split_alpha(f0)[0], split_alpha(f1)[0], [float(t) for t in times], around))
         height, width = prepared[0][0].shape[:2]
         while True:
             tile = self._tile_size(height, width)
             try:
-                if tile and (height > tile or width > tile):
-                    return [self._run_tiled(c0, c1, times, tile) for c0, c1, times in prepared]
+                if tile and (height > tile or width > tile):  # tiles see no neighbours
+                    return [self._run_tiled(c0, c1, times, tile) for c0, c1, times, _ in prepared]
                 return self._run_whole(prepared)
             except torch.cuda.OutOfMemoryError:
                 # Out of GPU memory: smaller tiles from now on, rather than failing the job.
@@ -262,10 +289,11 @@ class Interpolator:
             return []
         colours = self._colours(jobs)
         results = []
-        for (frame0, frame1, times), frames in zip(jobs, colours):
+        for (frame0, frame1, times, *_), frames in zip(jobs, colours):
             alpha0, alpha1 = split_alpha(frame0)[1], split_alpha(frame1)[1]
             results.append([join_alpha(c, alpha0 if t < 0.5 else alpha1, frame0) for c, t in zip(frames, times)])
         return results
 
-    def __call__(self, frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> list[np.ndarray]:
-        return self.synthesize([(frame0, frame1, times)])[0]
+    def __call__(self, frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float],
+                 neighbours: Neighbours | None = None) -> list[np.ndarray]:
+        return self.synthesize([(frame0, frame1, times, neighbours)])[0]

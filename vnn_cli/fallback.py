@@ -27,6 +27,7 @@ import numpy as np
 
 from .dedup import gray_thumbnail
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
+from .model_api import Neighbours
 
 _WIDTH = 192
 # Calibrated on the bundled clips with DIS flow as the model, drop-frame protocol at frame strides
@@ -158,12 +159,17 @@ class Guarded:
     def __getattr__(self, name: str):
         return getattr(self.interpolator, name)
 
-    def __call__(self, frame0: np.ndarray, frame1: np.ndarray, times) -> list[np.ndarray]:
+    def __call__(self, frame0: np.ndarray, frame1: np.ndarray, times, neighbours=None) -> list[np.ndarray]:
         def confidence() -> float | None:
             return self.interpolator.confidence(frame0, frame1) if hasattr(self.interpolator, "confidence") else None
 
         mode, _ = decide(frame0, frame1, self.scene_threshold, self.judge, confidence)
         if mode == "model":
-            return self.interpolator(frame0, frame1, times)
+            if neighbours:  # none across a cut
+                neighbours = Neighbours(
+                    None if neighbours.before is None or is_scene_cut(neighbours.before, frame0, self.scene_threshold) else neighbours.before,
+                    None if neighbours.after is None or is_scene_cut(frame1, neighbours.after, self.scene_threshold) else neighbours.after,
+                    neighbours.before_at, neighbours.after_at)
+            return self.interpolator(frame0, frame1, times, neighbours)
         self.cuts += mode == "cut"
         return [stand_in(mode, frame0, frame1, t) for t in times]

@@ -9,7 +9,9 @@ consecutive input frames:
   - a scene cut is never interpolated across: the outputs repeat the nearer frame;
   - the fallback judge decides whether the model can be trusted on the pair; where it cannot,
     the outputs are the blend of the two frames;
-  - the remaining pairs are synthesized by the model, several pairs per call.
+  - the remaining pairs are synthesized by the model, several pairs per call; a model that uses
+    neighbours also gets the input frames before and after each pair (not across a cut), so the
+    stream runs one pair behind the decoder.
 Each output frame k sits at its own time (k/target seconds for `--fps`, following the input's
 real timestamps when its rate varies), so duration and audio stay in sync.
 """
@@ -36,7 +38,9 @@ from .fallback import Judge, decide, stand_in
 from .guard import check_output, numbered
 from .outputs import EncodeOptions, OutputFrame, Outputs
 from .overlap import BackgroundWriter, prefetch
+from .model_api import Neighbours
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
+from .scenes import is_scene_cut
 from .timing import FactorTiming, RateTiming, Timing, check_rate, output_count
 from .video.images import is_image, read_image, write_image
 from .video.media import FrameSource, SequenceSink, is_folder_output, is_sequence_output, open_source
@@ -124,6 +128,9 @@ class _Pair:
     first_output: int
     mode: str = "model"  # model | cut | fallback | skip
     reason: str | None = None
+    previous: "_Pair | None" = None  # the pair before it, and the one after (once decoded)
+    next: "_Pair | None" = None
+    cut: bool | None = None  # across a scene cut (None: not looked at yet)
 
 
 class _Synthesis:
@@ -145,15 +152,39 @@ class _Synthesis:
             left, right = pair.left.frame, pair.right.frame
             pair.mode, pair.reason = decide(left, right, self.workflow.scene_threshold, self.judge,
                                             lambda: self.interpolator.confidence(left, right))
+            pair.cut = pair.mode == "cut"
             if pair.mode == "cut":
                 self.result.cuts += 1
             elif pair.mode == "fallback":
                 self.result.fallbacks[pair.reason] += len(synthesized)
 
+    def _continuous(self, pair: _Pair | None) -> bool:
+        """Whether a neighbouring pair joins its frames without a scene cut."""
+        if pair is None:
+            return False
+        if pair.cut is None:
+            threshold = self.workflow.scene_threshold
+            pair.cut = bool(threshold) and is_scene_cut(pair.left.frame, pair.right.frame, threshold)
+        return not pair.cut
+
+    def _neighbours(self, pair: _Pair) -> Neighbours | None:
+        """The input frames around the pair, at their times in the pair's own interval."""
+        if not self.interpolator.uses_neighbours:
+            return None
+        span = pair.right.time - pair.left.time
+        before = pair.previous.left if self._continuous(pair.previous) else None
+        after = pair.next.right if self._continuous(pair.next) else None
+        return Neighbours(None if before is None else before.frame, None if after is None else after.frame,
+                          float((before.time - pair.left.time) / span) if before else -1.0,
+                          float((after.time - pair.left.time) / span) if after else 2.0)
+
     def _emit(self, pairs: list[_Pair]) -> Iterator[OutputFrame]:
         model_pairs = [p for p in pairs if p.mode == "model" and any(t > 0 for t in p.times)]
         made = self.interpolator.synthesize(
-            [(p.left.frame, p.right.frame, [float(t) for t in p.times if t > 0]) for p in model_pairs])
+            [(p.left.frame, p.right.frame, [float(t) for t in p.times if t > 0], self._neighbours(p))
+             for p in model_pairs])
+        for pair in pairs:  # done with the frames around it: no chain of old frames is kept
+            pair.previous = pair.next = None
         synthesized = {id(p): iter(frames) for p, frames in zip(model_pairs, made)}
         for pair in pairs:
             left, right = pair.left.frame, pair.right.frame
@@ -172,17 +203,25 @@ class _Synthesis:
         queued = 0
         next_output = 0
         previous: Shown | None = None
+        last_pair: _Pair | None = None
+        # The newest pair waits for the next frame (its neighbour after) before it is synthesized.
+        lookahead = 1 if self.interpolator.uses_neighbours else 0
         for item in shown:
             if previous is not None:
-                pair = _Pair(previous, item, self.timing.between(previous.time, item.time), next_output)
+                pair = _Pair(previous, item, self.timing.between(previous.time, item.time), next_output,
+                             previous=last_pair)
+                if last_pair is not None:
+                    last_pair.next = pair
+                last_pair = pair
                 next_output += len(pair.times)
                 self._classify(pair)
                 pending.append(pair)
                 if pair.mode == "model":
                     queued += sum(1 for t in pair.times if t > 0)
-                if queued >= self.interpolator.batch_size or len(pending) >= self.interpolator.batch_size:
-                    yield from self._emit(pending)
-                    pending, queued = [], 0
+                if queued >= self.interpolator.batch_size + lookahead or len(pending) >= self.interpolator.batch_size + lookahead:
+                    ready, pending = pending[:len(pending) - lookahead], pending[len(pending) - lookahead:]
+                    yield from self._emit(ready)
+                    queued = sum(sum(1 for t in p.times if t > 0) for p in pending if p.mode == "model")
             previous = item
         if previous is None:
             raise InputError("no frames: the input is empty")

@@ -12,9 +12,14 @@
             ...
 
 Frames are float tensors in [0, 1]; the output has the input's shape.
+
+A model that fits motion through more than two frames sets `uses_neighbours = True` and takes
+`neighbours: Neighbours | None` in `forward`: the input frames around the pair where the video has
+them (not across a scene cut), None where it has none or the caller gives none.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -30,8 +35,30 @@ class ModelParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+@dataclass
+class Neighbours:
+    """The input frames just before frame 0 and just after frame 1 (each None where there is
+    none: the video's start or end, a scene cut), with their times in units of the pair's own
+    interval (frame 0 at 0, frame 1 at 1: evenly spaced frames are at -1 and 2). Tensors
+    (N×3×H×W) for a model; the engine also carries numpy frames in one."""
+
+    before: Any = None
+    after: Any = None
+    before_at: float = -1.0
+    after_at: float = 2.0
+
+    def __bool__(self) -> bool:
+        return self.before is not None or self.after is not None
+
+    def map(self, convert) -> "Neighbours":
+        """The same neighbours with `convert` applied to each frame that is there."""
+        return Neighbours(None if self.before is None else convert(self.before),
+                          None if self.after is None else convert(self.after), self.before_at, self.after_at)
+
+
 class FrameInterpolator(nn.Module):
     any_time: ClassVar[bool] = True
+    uses_neighbours: ClassVar[bool] = False
     pad_multiple: ClassVar[int] = 1
     default_weights: ClassVar[str | None] = None
     Params: ClassVar[type[ModelParams]] = ModelParams

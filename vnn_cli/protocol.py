@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .model_api import Neighbours
 from .video.reader import VideoReader
 
 
@@ -28,3 +29,10 @@ def load_eval_frames(path: Path, frames: int = 21, start: float = 0.0, max_width
 def drop_frame_triplets(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(frame 2k, frame 2k+1, frame 2k+2): the middle one is what a method must predict."""
     return [(frames[i - 1], frames[i], frames[i + 1]) for i in range(1, len(frames) - 1, 2)]
+
+
+def drop_frame_neighbours(frames: list[np.ndarray]) -> list[Neighbours]:
+    """For each triplet of `drop_frame_triplets`, the input frames around its pair (frames 2k-2
+    and 2k+4, where the clip has them): what a video gives a model that uses neighbours."""
+    return [Neighbours(frames[i - 3] if i >= 3 else None, frames[i + 3] if i + 3 < len(frames) else None)
+            for i in range(1, len(frames) - 1, 2)]

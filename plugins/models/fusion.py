@@ -14,6 +14,10 @@ unreliable (tiles with a share of pixels whose forward and backward motion disag
 fusion run on the box around those tiles, with a margin of context; the rest keeps the classical
 candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs RIFE.
 `rife: always` (the `best` preset) runs both on the whole frame.
+Where the video gives the frames before and after the pair (`neighbours`), motion is fitted
+through them (quadratic motion: what speeds up or slows down lands where it really is at t),
+for the DIS candidate and, moved by the same amount, for RIFE's. The flows out to the neighbours
+are the previous and next pairs' own, remembered, so this costs little more than the warps.
 t = 0.5 only (RIFE's weights know no other time); the pipeline bisects for other times.
 """
 from __future__ import annotations
@@ -26,7 +30,7 @@ import torch.nn.functional as F
 from vnn_cli import FrameInterpolator, UNet, register_model
 from vnn_cli.candidates import Candidate, classical, learned
 from vnn_cli.frames import pad_to_multiple
-from vnn_cli.model_api import ModelParams, as_time_tensor
+from vnn_cli.model_api import ModelParams, Neighbours, as_time_tensor
 
 _INPUTS = 3 + 3 + 4 * 3 + 2 + 2 + 1  # frames, four warps, two masks, two doubts, candidate disagreement
 _OUTPUTS = 4 + 3  # logits over the four warps, residual
@@ -38,6 +42,7 @@ DOUBT_PIXELS = 2.0  # forward-backward mismatch (pixels) beyond which DIS is dou
 @register_model("fusion")
 class Fusion(FrameInterpolator):
     any_time = False
+    uses_neighbours = True
     pad_multiple = 32
     supports_scale = True
     default_weights = None  # as shipped it learns nothing itself; `learned` variants name theirs
@@ -56,6 +61,7 @@ class Fusion(FrameInterpolator):
         learned: Literal["none", "cues", "frames"] = "none"
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
+        neighbours: bool = True  # quadratic motion through the frames around the pair, where given
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -84,11 +90,15 @@ class Fusion(FrameInterpolator):
         return self
 
     # ---- the candidates and the inputs the network sees -------------------------------------
-    def candidates(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None) -> tuple[Candidate, Candidate]:
-        t = as_time_tensor(0.5, frame0)
+    def candidates(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
+                   neighbours: Neighbours | None = None) -> tuple[Candidate, Candidate]:
         with torch.no_grad():
-            dis = classical(frame0, frame1, t, self.params.dis_preset, self.params.dis_max_width)
-            return dis, learned(self.rife, frame0, frame1, scale, self.params.flip)
+            dis = self.classical(frame0, frame1, neighbours)
+            return dis, learned(self.rife, frame0, frame1, scale, self.params.flip, dis.shift)
+
+    def classical(self, frame0: torch.Tensor, frame1: torch.Tensor, neighbours: Neighbours | None) -> Candidate:
+        return classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset,
+                         self.params.dis_max_width, neighbours if self.params.neighbours else None)
 
     def doubted_region(self, dis: Candidate) -> tuple[int, int, int, int] | None:
         """(y0, y1, x0, x1): the box around the tiles where DIS is doubted on more than
@@ -113,10 +123,10 @@ class Fusion(FrameInterpolator):
         top, bottom, left, right = max(0, y0 - m), min(height, y1 + m), max(0, x0 - m), min(width, x1 + m)
         region = (..., slice(top, bottom), slice(left, right))
         a, b = pad_to_multiple(frame0[region], 32)[0], pad_to_multiple(frame1[region], 32)[0]
-        crop_dis = Candidate(*(pad_to_multiple(x[region], 32)[0]
-                               for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable)))
+        crop_dis = Candidate(*(None if x is None else pad_to_multiple(x[region], 32)[0]
+                               for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable, dis.shift)))
         with torch.no_grad():
-            rife = learned(self.rife, a, b, scale, self.params.flip)
+            rife = learned(self.rife, a, b, scale, self.params.flip, crop_dis.shift)
         out = self.fuse(self.inputs(a, b, crop_dis, rife))
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 
@@ -146,16 +156,15 @@ class Fusion(FrameInterpolator):
         return fused + out[:, 4:7] * (disagreement / (disagreement + _GATE))
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
-                scale: float | None = None) -> torch.Tensor:
+                scale: float | None = None, neighbours: Neighbours | None = None) -> torch.Tensor:
         if torch.equal(frame0, frame1):  # nothing moved: nothing to synthesize
             return frame0.clone()
         if self.params.rife == "always" or self.training:  # training fits the fusion on whole crops
-            dis, rife = self.candidates(frame0, frame1, scale)
+            dis, rife = self.candidates(frame0, frame1, scale, neighbours)
             out = self.fuse(self.inputs(frame0, frame1, dis, rife))
         else:
             with torch.no_grad():
-                dis = classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset,
-                                self.params.dis_max_width)
+                dis = self.classical(frame0, frame1, neighbours)
             out = dis.frame
             region = self.doubted_region(dis)
             if region is not None:

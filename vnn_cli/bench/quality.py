@@ -13,7 +13,7 @@ import numpy as np
 from ..engine import Interpolator
 from ..errors import InputError
 from ..metrics import psnr, ssim
-from ..protocol import drop_frame_triplets, load_eval_frames
+from ..protocol import drop_frame_neighbours, drop_frame_triplets, load_eval_frames
 from ..video.reader import VideoReader
 from .memory import PeakMemory
 from .peers import minterpolate_midframes
@@ -38,6 +38,9 @@ class Clip:
 
     def triplets(self) -> list[Triplet]:
         return drop_frame_triplets(self.frames)
+
+    def neighbours(self) -> list:
+        return drop_frame_neighbours(self.frames)
 
 
 def load_clip(path: Path, frames: int = 21, start: float = 0.0, max_width: int | None = 1280) -> Clip:
@@ -88,16 +91,17 @@ def _grade(score: Score, predictions: list[np.ndarray], triplets: list[Triplet],
 
 
 def score_model(interpolator: Interpolator, clip: Clip, method: str, keep: bool = False) -> Score:
-    """Predict every dropped frame, timed one by one; the first is run once more, untimed, before
-    (warm-up)."""
+    """Predict every dropped frame in order, as from a video (models that use neighbours get the
+    input frames around each pair), timed one by one. A warm-up runs first, untimed, on the first
+    pair mirrored (so that nothing it computed is reused)."""
     triplets = clip.triplets()
     score = Score(clip.name, method)
     with PeakMemory(interpolator.device) as peak:
-        interpolator(triplets[0][0], triplets[0][2], [0.5])
+        interpolator(np.ascontiguousarray(triplets[0][0][:, ::-1]), np.ascontiguousarray(triplets[0][2][:, ::-1]), [0.5])
         predictions, times = [], []
-        for before, _, after in triplets:
+        for (frame0, _, frame1), around in zip(triplets, clip.neighbours()):
             started = time.perf_counter()
-            predictions.append(interpolator(before, after, [0.5])[0])
+            predictions.append(interpolator(frame0, frame1, [0.5], around)[0])
             times.append(time.perf_counter() - started)
     score.peak_mib = peak.mib
     score.seconds = sum(times)

@@ -1,0 +1,131 @@
+"""Quadratic motion through the frames around a pair: the pipeline hands a model that uses
+neighbours the input frames before and after each pair (never across a scene cut, at their real
+times when duplicates were dropped), and the default model places accelerating motion where it
+really is at t = 0.5, which two frames cannot tell."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import landscape, write_clip
+from vnn_cli import FrameInterpolator, Neighbours, registry
+from vnn_cli.candidates import classical
+from vnn_cli.engine import Interpolator
+from vnn_cli.interpolate import Workflow, interpolate_video
+from vnn_cli.metrics import psnr
+from vnn_cli.model_api import as_time_tensor
+from vnn_cli.video.images import write_image
+from vnn_cli.weights import load_model
+
+registry.load_plugins()
+
+
+class Recorder(FrameInterpolator):
+    """Blends, and notes what neighbours each pair came with."""
+
+    any_time = False
+    uses_neighbours = True
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[tuple[float, bool, bool, float, float]] = []
+
+    def forward(self, frame0, frame1, t, neighbours=None):
+        around = neighbours or Neighbours()
+        self.seen.append((round(float(frame0.mean()) * 255 / 20) * 20,  # the grey level, to the nearest 20
+                           around.before is not None, around.after is not None,
+                          around.before_at, around.after_at))
+        return (frame0 + frame1) / 2
+
+
+def flat_frames(levels: list[int]) -> list[np.ndarray]:
+    """Frames told apart by their grey level (so a recorded pair names itself), with a little
+    texture so no two count as duplicates or as a cut unless meant to."""
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 3, (48, 64, 1)).astype(np.int16)
+    return [np.clip(level + texture, 0, 255).astype(np.uint8).repeat(3, axis=2) for level in levels]
+
+
+def test_pipeline_gives_neighbours_but_not_across_a_cut(tmp_path: Path):
+    # Two shots of six frames with a cut between frames 5 and 6: pairs 0-4 and 6-10 reach the model.
+    first, second = landscape(1, 48, 64), landscape(2, 48, 64)
+    frames = [np.roll(first, 2 * i, axis=1) for i in range(6)] + [np.roll(second, 2 * i, axis=1) for i in range(6)]
+    clip = write_clip(tmp_path / "cut.mp4", frames, 25)
+    model = Recorder()
+    result = interpolate_video(clip, tmp_path / "out.mp4", Interpolator(model), factor=2)
+    assert result.cuts == 1
+    flags = [(before, after) for _, before, after, _, _ in model.seen]
+    assert flags == [(False, True), (True, True), (True, True), (True, True), (True, False),
+                     (False, True), (True, True), (True, True), (True, True), (True, False)]
+    assert all((b_at, a_at) == (-1.0, 2.0) for _, _, _, b_at, a_at in model.seen)
+
+
+def test_neighbours_at_their_real_times_when_a_duplicate_is_dropped(tmp_path: Path):
+    # Frame 2 repeats frame 1 exactly: dropped, so the pair (1, 3) spans two intervals and the
+    # pair (3, 4) has its neighbour before two of its own intervals back.
+    levels = [60, 80, 80, 100, 120, 140]
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index, frame in enumerate(flat_frames(levels)):
+        write_image(folder / f"{index:04d}.png", frame)
+    model = Recorder()
+    interpolate_video(folder, tmp_path / "out", Interpolator(model), factor=2, image_fps=Fraction(10),
+                      workflow=Workflow(dedup=True))
+    by_level: dict[int, tuple[float, float]] = {}
+    for level, _, _, b_at, a_at in model.seen:  # the pair's first call: deeper bisection levels get none
+        by_level.setdefault(level, (b_at, a_at))
+    assert by_level[80] == (-0.5, 1.5)  # pair (1, 3): neighbours frames 0 and 4, one interval out each
+    assert by_level[100] == (-2.0, 2.0)  # pair (3, 4): frame 1 is two intervals before frame 3
+    assert by_level[60] == (-1.0, 3.0)  # pair (0, 1): no frame before; frame 3 is two intervals after 1
+
+
+def pan(positions: list[int], width: int = 128, height: int = 96) -> list[np.ndarray]:
+    world = landscape(7, height, width + max(positions) + 1)
+    return [np.ascontiguousarray(world[:, x : x + width]) for x in positions]
+
+
+def as_tensor(frame: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
+
+
+def as_uint8(x: torch.Tensor) -> np.ndarray:
+    return (x.clamp(0, 1)[0].permute(1, 2, 0) * 255).round().byte().numpy()
+
+
+# A camera speeding up: x = k² at frames k = 0 … 6. The even frames are the video; the real frame 3
+# (x = 9) is not halfway between frames 2 and 4 (x = 4 and 16), where steady motion puts it (x = 10).
+ACCELERATING = pan([k * k for k in range(7)])
+
+
+def test_classical_candidate_follows_acceleration_with_neighbours():
+    before, frame0, middle, frame1, after = (ACCELERATING[k] for k in (0, 2, 3, 4, 6))
+    x0, x1 = as_tensor(frame0), as_tensor(frame1)
+    half = as_time_tensor(0.5, x0)
+    steady = classical(x0, x1, half).frame
+    fitted = classical(x0, x1, half, neighbours=Neighbours(as_tensor(before), as_tensor(after))).frame
+    crop = (slice(8, -8), slice(24, -24))  # away from the borders, where content enters the view
+    assert psnr(as_uint8(fitted)[crop], middle[crop]) > psnr(as_uint8(steady)[crop], middle[crop]) + 6
+
+
+def test_default_model_uses_neighbours_through_the_engine():
+    before, frame0, middle, frame1, after = (ACCELERATING[k] for k in (0, 2, 3, 4, 6))
+    interpolator = Interpolator(load_model("fusion", params={"rife": "always"}))
+    steady = interpolator(frame0, frame1, [0.5])[0]
+    fitted = interpolator(frame0, frame1, [0.5], Neighbours(before, after))[0]
+    crop = (slice(8, -8), slice(24, -24))
+    assert psnr(fitted[crop], middle[crop]) > psnr(steady[crop], middle[crop]) + 3
+
+
+@pytest.mark.parametrize("missing", ["before", "after"])
+def test_one_neighbour_is_enough(missing: str):
+    before, frame0, middle, frame1, after = (ACCELERATING[k] for k in (0, 2, 3, 4, 6))
+    around = Neighbours(None if missing == "before" else as_tensor(before), None if missing == "after" else as_tensor(after))
+    x0, x1 = as_tensor(frame0), as_tensor(frame1)
+    half = as_time_tensor(0.5, x0)
+    crop = (slice(8, -8), slice(24, -24))
+    steady = psnr(as_uint8(classical(x0, x1, half).frame)[crop], middle[crop])
+    assert psnr(as_uint8(classical(x0, x1, half, neighbours=around).frame)[crop], middle[crop]) > steady
