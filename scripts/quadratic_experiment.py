@@ -18,11 +18,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vnn_cli import registry  # noqa: E402
-from vnn_cli.candidates import classical, learned, path, quadratic  # noqa: E402
-from vnn_cli.dis_flow import dis_flows  # noqa: E402
-from vnn_cli.warp import backward_warp  # noqa: E402
+from vnn_cli.candidates import classical, learned  # noqa: E402
 from vnn_cli.metrics import psnr  # noqa: E402
-from vnn_cli.model_api import as_time_tensor  # noqa: E402
+from vnn_cli.model_api import Neighbours, as_time_tensor  # noqa: E402
 from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
 from vnn_cli.weights import load_model  # noqa: E402
 
@@ -46,38 +44,15 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 def variants(before, frame0, frame1, after) -> dict[str, torch.Tensor]:
     half = as_time_tensor(0.5, frame0)
-    dis = classical(frame0, frame1, half).frame
-    out = {"dis": dis}
-    quad = quadratic(before, frame0, frame1, after).frame
-    out["dis_quadratic"] = quad
-    out["dis_quadratic_splat"] = quadratic(before, frame0, frame1, after, reverse="splat").frame
+    dis = classical(frame0, frame1, half)
+    quad = classical(frame0, frame1, half, neighbours=Neighbours(before, after))
+    out = {"dis": dis.frame, "dis_quadratic": quad.frame}
     if rife is not None:
-        r = learned(rife, frame0, frame1).frame
-        out["rife"] = r
-        out["blend"] = (dis + r) / 2
-        out["blend_quadratic"] = (quad + r) / 2
-        corrected = rife_with_acceleration(before, frame0, frame1, after)
-        out["rife_accel"] = corrected
-        out["blend_quad_rife_accel"] = (quad + corrected) / 2
+        plain = learned(rife, frame0, frame1).frame
+        moved = learned(rife, frame0, frame1, shift=quad.shift).frame
+        out.update(rife=plain, blend=(dis.frame + plain) / 2, blend_quadratic=(quad.frame + plain) / 2,
+                   rife_accel=moved, blend_quad_rife_accel=(quad.frame + moved) / 2)
     return out
-
-
-def rife_with_acceleration(before, frame0, frame1, after):
-    """RIFE's flows from t plus the change that DIS's quadratic fit makes to DIS's own linear ones."""
-    flow, mask, warped0, warped1 = rife.estimate(frame0, frame1)
-    if before is None and after is None:
-        return torch.lerp(warped1, warped0, torch.sigmoid(mask))
-    f01, f10 = dis_flows(frame0, frame1)
-    f0b = dis_flows(frame0, before)[0] if before is not None else None
-    f1a = dis_flows(frame1, after)[0] if after is not None else None
-    lin0, lin1 = path(f01, None, 0.5), path(f10, None, 0.5)
-    q0, q1 = path(f01, f0b, 0.5), path(f10, f1a, 0.5)
-    # Super SloMo's approximation at t = 0.5: both flows from t move by minus the mean change
-    # of the two frames' paths to t.
-    d_t0 = d_t1 = -((q0 - lin0) + (q1 - lin1)) / 2
-    w0 = backward_warp(frame0, flow[:, 0:2] + d_t0)
-    w1 = backward_warp(frame1, flow[:, 2:4] + d_t1)
-    return torch.lerp(w1, w0, torch.sigmoid(mask))
 
 
 all_scores: dict[str, list[float]] = {}

@@ -129,3 +129,27 @@ def test_one_neighbour_is_enough(missing: str):
     crop = (slice(8, -8), slice(24, -24))
     steady = psnr(as_uint8(classical(x0, x1, half).frame)[crop], middle[crop])
     assert psnr(as_uint8(classical(x0, x1, half, neighbours=around).frame)[crop], middle[crop]) > steady
+
+
+@pytest.mark.parametrize("factor_times", [[0.5], [0.25, 0.5, 0.75]])
+def test_fast_preset_model_uses_neighbours_at_any_time(factor_times: list[float]):
+    # vnnflow (the `fast` preset) knows any t: each time gets the fitted path, not just t = 0.5.
+    before, frame0, middle, frame1, after = (ACCELERATING[k] for k in (0, 2, 3, 4, 6))
+    interpolator = Interpolator(load_model("vnnflow"))
+    steady = interpolator(frame0, frame1, factor_times)
+    fitted = interpolator(frame0, frame1, factor_times, Neighbours(before, after))
+    crop = (slice(8, -8), slice(24, -24))
+    middle_index = factor_times.index(0.5)
+    assert psnr(fitted[middle_index][crop], middle[crop]) > psnr(steady[middle_index][crop], middle[crop]) + 6
+
+
+def test_neighbours_cost_no_extra_flows_in_a_video():
+    # Ten frames, nine pairs: each pair needs four flows, but two are its previous pair's.
+    from vnn_cli.interpolate import stream
+    from vnn_cli.timing import FactorTiming
+
+    frames = pan([3 * k for k in range(10)])
+    model = load_model("vnnflow")
+    outputs = list(stream(frames, Interpolator(model), FactorTiming(2)))
+    assert len(outputs) >= 2 * len(frames) - 1
+    assert model.flows.computed <= 2 * 9 + 2

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .dis_flow import remembered_flow
+from .dis_flow import RememberedFlows
 from .model_api import Neighbours
 from .warp import backward_warp, flows_to_time, inside_frame, resize_flow
 
@@ -49,38 +49,44 @@ def _pooled(frame: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, preset: str = "medium",
-              max_width: int = 1024, neighbours: Neighbours | None = None) -> Candidate:
+              max_width: int = 1024, neighbours: Neighbours | None = None,
+              memory: RememberedFlows | None = None) -> Candidate:
     """DIS interpolation at `t` (N×1×1×1) with forward-backward inconsistency as its doubt. With
     `neighbours` (the frames before and after the pair), each pixel's path is fitted through three
-    frames: it may speed up or slow down (`Candidate.shift` holds what that moves)."""
+    frames: it may speed up or slow down (`Candidate.shift` holds what that moves). `memory`: the
+    caller's memory of flows already computed (a video's consecutive pairs share two of four)."""
     height, width = frame0.shape[-2:]
     scale = dis_scale(width, max_width)
     small0, small1 = _pooled(frame0, scale), _pooled(frame1, scale)
-    flow01, flow10 = remembered_flow(small0, small1, preset), remembered_flow(small1, small0, preset)
+    memory = memory or RememberedFlows()
+    flow01, flow10 = memory(small0, small1, preset), memory(small1, small0, preset)
     flows = resize_flow(torch.cat([flow01, flow10], dim=1), (height, width))
     flow_t0, flow_t1 = flows_to_time(flows[:, 0:2], flows[:, 2:4], t)
     shift = None
     if neighbours:
-        shift = _acceleration_shift(small0, small1, flow01, flow10, t, neighbours, scale, preset, (height, width))
+        shift = acceleration_shift(small0, small1, flow01, flow10, t, neighbours, scale, preset, memory)
+        shift = resize_flow(shift, (height, width))
         flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
     return _compose(frame0, frame1, t, flow_t0, flow_t1, flow01, flow10, scale, shift)
 
 
-def _acceleration_shift(small0, small1, flow01, flow10, t, neighbours: Neighbours, scale: int, preset: str,
-                        size: tuple[int, int]) -> torch.Tensor:
+def acceleration_shift(small0: torch.Tensor, small1: torch.Tensor, flow01: torch.Tensor, flow10: torch.Tensor,
+                       t: torch.Tensor, neighbours: Neighbours, scale: int, preset: str = "medium",
+                       memory: RememberedFlows | None = None) -> torch.Tensor:
     """What quadratic motion changes in both flows from t (Xu et al., "Quadratic Video
-    Interpolation", 2019), in full-resolution pixels. Each frame's pixel path to t is fitted
+    Interpolation", 2019), at the size of the flows between the pair's frames (`small0`, `small1`:
+    the frames `scale` times reduced, as DIS saw them). Each frame's pixel path to t is fitted
     through its flows to the other frame and to its own neighbour; with Super SloMo's
     approximation, both flows from t then move by minus the (t-weighted) change of those paths."""
+    memory = memory or RememberedFlows()
     change0 = change1 = torch.zeros_like(flow01)
     if neighbours.before is not None:
-        flow0b = remembered_flow(small0, _pooled(neighbours.before, scale), preset)
+        flow0b = memory(small0, _pooled(neighbours.before, scale), preset)
         change0 = path(flow01, flow0b, t, -neighbours.before_at) - t * flow01
     if neighbours.after is not None:
-        flow1a = remembered_flow(small1, _pooled(neighbours.after, scale), preset)
+        flow1a = memory(small1, _pooled(neighbours.after, scale), preset)
         change1 = path(flow10, flow1a, 1 - t, neighbours.after_at - 1) - (1 - t) * flow10
-    shift = -((1 - t) * change0 + t * change1)
-    return resize_flow(shift, size)
+    return -((1 - t) * change0 + t * change1)
 
 
 def path(flow_next: torch.Tensor, flow_prev: torch.Tensor, s, gap: float = 1.0) -> torch.Tensor:

@@ -42,30 +42,36 @@ def dis_flows(frame0: torch.Tensor, frame1: torch.Tensor, preset: str = "medium"
     return as_tensor(forward), as_tensor(backward)
 
 
-_REMEMBERED: OrderedDict[tuple, np.ndarray] = OrderedDict()
-REMEMBER = 8  # flows kept: a video's pairs with their neighbours reuse the last few
-
-
 def _content(gray: np.ndarray) -> tuple:
     return gray.shape, hashlib.blake2b(gray.tobytes(), digest_size=16).digest()
 
 
-def remembered_flow(frame_a: torch.Tensor, frame_b: torch.Tensor, preset: str = "medium") -> torch.Tensor:
-    """DIS flow a→b (N×2×H×W, pixels), remembered by the frames' content. With neighbours, each
+class RememberedFlows:
+    """DIS flows a→b, remembered by the frames' content (the last `size`). With neighbours, each
     pair of a video needs four flows (both ways between its frames, and out to the frames around
-    it), two of which the previous pair already computed: this keeps the cost at two per pair."""
-    engine = None
-    flows = []
-    for a, b in zip(gray_uint8(frame_a), gray_uint8(frame_b)):
-        key = (_content(a), _content(b), preset)
-        flow = _REMEMBERED.get(key)
-        if flow is None:
-            engine = engine or cv2.DISOpticalFlow_create(PRESETS[preset])
-            flow = engine.calc(a, b, None)
-            _REMEMBERED[key] = flow
-            while len(_REMEMBERED) > REMEMBER:
-                _REMEMBERED.popitem(last=False)
-        else:
-            _REMEMBERED.move_to_end(key)
-        flows.append(flow)
-    return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(frame_a.device, frame_a.dtype)
+    it), two of which the previous pair already computed: this keeps the cost at two per pair.
+    One per model instance, so that two models never share work (and timings stay honest)."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.computed = 0  # flows computed (not remembered) so far
+        self._flows: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+    def __call__(self, frame_a: torch.Tensor, frame_b: torch.Tensor, preset: str = "medium") -> torch.Tensor:
+        """N×2×H×W flow a→b in pixels, on the frames' device and dtype."""
+        engine = None
+        flows = []
+        for a, b in zip(gray_uint8(frame_a), gray_uint8(frame_b)):
+            key = (_content(a), _content(b), preset)
+            flow = self._flows.get(key)
+            if flow is None:
+                engine = engine or cv2.DISOpticalFlow_create(PRESETS[preset])
+                flow = engine.calc(a, b, None)
+                self.computed += 1
+                self._flows[key] = flow
+                while len(self._flows) > self.size:
+                    self._flows.popitem(last=False)
+            else:
+                self._flows.move_to_end(key)
+            flows.append(flow)
+        return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(frame_a.device, frame_a.dtype)

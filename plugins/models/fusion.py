@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, UNet, register_model
 from vnn_cli.candidates import Candidate, classical, learned
+from vnn_cli.dis_flow import RememberedFlows
 from vnn_cli.frames import pad_to_multiple
 from vnn_cli.model_api import ModelParams, Neighbours, as_time_tensor
 
@@ -72,6 +73,7 @@ class Fusion(FrameInterpolator):
             torch.nn.init.zeros_(self.net.head.weight)  # start as the plain blend
             torch.nn.init.zeros_(self.net.head.bias)
         self.rife = _load_rife()
+        self.flows = RememberedFlows()  # a video's consecutive pairs share flows (see `neighbours`)
         for p in self.rife.parameters():
             p.requires_grad_(False)
         # RIFE's weights live in their own file: this model's state is the fusion network alone.
@@ -98,7 +100,7 @@ class Fusion(FrameInterpolator):
 
     def classical(self, frame0: torch.Tensor, frame1: torch.Tensor, neighbours: Neighbours | None) -> Candidate:
         return classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset,
-                         self.params.dis_max_width, neighbours if self.params.neighbours else None)
+                         self.params.dis_max_width, neighbours if self.params.neighbours else None, self.flows)
 
     def doubted_region(self, dis: Candidate) -> tuple[int, int, int, int] | None:
         """(y0, y1, x0, x1): the box around the tiles where DIS is doubted on more than

@@ -7,7 +7,9 @@ The stages stay available (`--model-param scales=[8,4]`) for training on more da
 
 1. A starting motion estimate: OpenCV's DIS flow in both directions (at full resolution up to
    1024 pixels wide, at half resolution above, for speed), turned into flows from time t with
-   Super SloMo's approximation. `dis_preset: none` starts from zero motion.
+   Super SloMo's approximation. `dis_preset: none` starts from zero motion. Where the video gives
+   the frames before and after the pair, each pixel's path is fitted through them (quadratic
+   motion, `vnn_cli.candidates.acceleration_shift`).
 2. Cues the network need not learn to compute: forward-backward inconsistency of the two flows
    (occlusions) and where the motion points out of the picture (camera pans), which also sets the
    starting fusion mask.
@@ -28,9 +30,10 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, UNet, register_model
-from vnn_cli.dis_flow import dis_flows
+from vnn_cli.candidates import acceleration_shift
+from vnn_cli.dis_flow import RememberedFlows
 from vnn_cli.errors import SettingsError
-from vnn_cli.model_api import ModelParams, as_time_tensor
+from vnn_cli.model_api import ModelParams, Neighbours, as_time_tensor
 from vnn_cli.warp import backward_warp, flows_to_time, inside_frame, resize_flow
 
 _STAGE_INPUTS = 3 + 3 + 3 + 3 + 4 + 1 + 1 + 2 + 1  # frames, warps, flows, mask logit, t, occlusion cues, warp disagreement
@@ -58,6 +61,7 @@ def _is_power_of_two(n: int) -> bool:
 @register_model("vnnflow")
 class VnnFlow(FrameInterpolator):
     any_time = True
+    uses_neighbours = True
     pad_multiple = 32
     default_weights = None  # no learned layers as shipped
 
@@ -70,10 +74,12 @@ class VnnFlow(FrameInterpolator):
         convs_per_level: int = 2
         act: Literal["relu", "leaky_relu", "prelu", "gelu", "silu"] = "leaky_relu"
         border_aware: bool = True  # start the mask away from frames whose motion leaves the picture
+        neighbours: bool = True  # quadratic motion through the frames around the pair, where given
 
     def __init__(self, **params):
         super().__init__(**params)
         p = self.params
+        self.flows = RememberedFlows()  # a video's consecutive pairs share flows (see `neighbours`)
         if not all(_is_power_of_two(s) for s in (p.dis_scale, *p.scales)):
             raise SettingsError(f"vnnflow: dis_scale and scales must be powers of two, not {p.dis_scale} and {p.scales}")
         self.stages = torch.nn.ModuleList(
@@ -99,7 +105,7 @@ class VnnFlow(FrameInterpolator):
         if self.params.dis_preset == "none":
             zero = small0.new_zeros(small0.shape[0], 2, *small0.shape[-2:])
             return zero, zero
-        return dis_flows(small0, small1, self.params.dis_preset)
+        return self.flows(small0, small1, self.params.dis_preset), self.flows(small1, small0, self.params.dis_preset)
 
     def initial_mask(self, flow_t0: torch.Tensor, flow_t1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Logit of frame 0's weight: by distance in time (1-t against t) and, with `border_aware`,
@@ -121,14 +127,21 @@ class VnnFlow(FrameInterpolator):
         return {"flows": resize_flow(flows, size)}  # one scale for cropping, whatever DIS ran at
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor,
-                flows: torch.Tensor | None = None) -> torch.Tensor:
+                flows: torch.Tensor | None = None, neighbours: Neighbours | None = None) -> torch.Tensor:
         """`flows`: the starting flows 0→1 and 1→0 (N×4, any size) if already computed."""
         t = as_time_tensor(t, frame0)
         height, width = frame0.shape[-2:]
         pyramid = _pyramid(frame0, frame1, max((self.params.dis_scale, *self.params.scales)))
+        shift = None
         with torch.no_grad():
             if flows is None:
-                flow01, flow10 = self.initial_flows(*pyramid[self.flow_scale(width)])
+                scale = self.flow_scale(width)
+                flow01, flow10 = self.initial_flows(*pyramid[scale])
+                if neighbours and self.params.neighbours and self.params.dis_preset != "none":
+                    if frame0.shape[0] > 1:  # a batch of times of one pair: one shift per time
+                        neighbours = neighbours.map(lambda x: x.expand(frame0.shape[0], -1, -1, -1))
+                    shift = acceleration_shift(*pyramid[scale], flow01, flow10, t, neighbours, scale,
+                                               self.params.dis_preset, self.flows)
             else:
                 flow01, flow10 = flows[:, 0:2], flows[:, 2:4]
             # Forward-backward inconsistency marks pixels that the other frame does not show
@@ -136,6 +149,8 @@ class VnnFlow(FrameInterpolator):
             occluded0 = torch.log1p((flow01 + backward_warp(flow10, flow01)).norm(dim=1, keepdim=True))
             occluded1 = torch.log1p((flow10 + backward_warp(flow01, flow10)).norm(dim=1, keepdim=True))
         flow_t0, flow_t1 = flows_to_time(flow01, flow10, t)
+        if shift is not None:
+            flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
         mask = self.initial_mask(flow_t0, flow_t1, t)
         residual = None
         for scale, stage in zip(self.params.scales, self.stages):

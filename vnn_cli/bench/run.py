@@ -12,14 +12,15 @@ import platform
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
 from .._version import __version__
 from ..engine import Interpolator
-from ..errors import VnnError
+from ..errors import UnknownNameError, VnnError
 from ..fallback import Guarded
+from ..presets import PRESETS
 from ..settings import DEFAULT_MODEL, BenchSettings, InterpolateSettings
 from ..video.media import expand_inputs
 from ..video.probe import probe
@@ -28,7 +29,8 @@ from ..weights import load_model
 from .peers import BASELINES, GUARD_SUFFIX, MINTERPOLATE, Method, select_methods
 from .quality import Clip, Score, load_clip, score_minterpolate, score_model
 from .report import Example, worst_examples
-from .speed import TARGET_SIZE, Speed, Throughput, end_to_end, minterpolate_speed, model_speed, parse_size
+from .speed import (MINTERPOLATE_E2E, TARGET_SIZE, Speed, Throughput, end_to_end, minterpolate_speed, model_speed,
+                    parse_size, preset_run)
 
 Progress = Callable[[int, int], None]
 Status = Callable[[str], None]
@@ -37,6 +39,11 @@ Status = Callable[[str], None]
 # at least as fast as minterpolate, and the whole pipeline against the model alone.
 TARGET_VS_MINTERPOLATE = 1.0
 TARGET_PIPELINE_SHARE = 0.8
+# The same issue's targets end to end (decode, interpolate x2, encode, one run, on the clip nearest
+# 1280x720): new frames per second of `vnn interpolate --preset P` against ffmpeg minterpolate's.
+E2E_TARGETS = {"fast": 3.0, "balanced": 1.0}
+# The presets timed end to end unless the caller names others.
+E2E_PRESETS = tuple(PRESETS)
 
 
 @dataclass
@@ -214,9 +221,13 @@ def _measure_speed(method: Method, ready: dict[str, Interpolator], broken: dict[
 
 def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device | str = "cpu", half: bool = False,
               *, want_examples: bool = False, progress: Progress | None = None,
-              status: Status | None = None) -> BenchResult:
+              status: Status | None = None, e2e_presets: Sequence[str] = E2E_PRESETS) -> BenchResult:
     """Everything `vnn bench` measures. `progress(done, total)` counts steps (a method on a clip,
-    at a size...); `status(text)` says what runs now."""
+    at a size...); `status(text)` says what runs now. `e2e_presets`: the presets `vnn interpolate`
+    runs end to end (none: only the model and dup)."""
+    for name in e2e_presets:  # before the minutes of scoring, not after
+        if name not in PRESETS:
+            raise UnknownNameError("preset", name, list(PRESETS))
     device = torch.device(device)
     paths = expand_inputs([Path(p) for p in inputs])
     methods, skipped = select_methods(settings.methods, settings.weights)
@@ -258,7 +269,7 @@ def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device 
     e2e, e2e_note = None, ""
     if settings.e2e:
         steps.begin("end to end: vnn interpolate and ffmpeg")
-        e2e, e2e_note = _run_end_to_end(infos, scores, ready, settings, device, half)
+        e2e, e2e_note = _run_end_to_end(infos, scores, ready, settings, device, half, e2e_presets)
         steps.end()
 
     return BenchResult(
@@ -276,8 +287,25 @@ def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device 
     )
 
 
+def _preset_models(presets: Sequence[str], ready: dict[str, Interpolator], settings: BenchSettings,
+                   device: torch.device, half: bool) -> dict[str, Interpolator | str]:
+    """Each preset's interpolator, as the bench already loaded it or loaded now; or why it cannot run."""
+    methods, _ = select_methods(list(presets), settings.weights)
+    loaded, broken = _load_methods([m for m in methods if m.name not in ready], device, half, _Steps(0, None, None))
+    loaded.update({m.name: ready[m.name] for m in methods if m.name in ready})
+    return {m.name: loaded[m.name] if m.name in loaded else broken[m.name] for m in methods}
+
+
+def _as_command(loaded: Interpolator | str, device: torch.device, half: bool, batch_size: int) -> Interpolator | str:
+    """The model as `vnn interpolate` runs it by default: `batch_size` pairs per model call (the
+    bench scores one pair at a time), the rest as is. A reason it cannot run stays a reason."""
+    if isinstance(loaded, str):
+        return loaded
+    return Interpolator(loaded.model, device, half=half, batch_size=batch_size)
+
+
 def _run_end_to_end(clips: list[ClipInfo], scores: list[Score], ready: dict[str, Interpolator], settings: BenchSettings,
-                    device: torch.device, half: bool) -> tuple[EndToEnd | None, str]:
+                    device: torch.device, half: bool, presets: Sequence[str]) -> tuple[EndToEnd | None, str]:
     clip = _e2e_clip(clips)
     model = _e2e_model(settings.e2e_model, ready)
     if clip is None or model is None:
@@ -287,13 +315,14 @@ def _run_end_to_end(clips: list[ClipInfo], scores: list[Score], ready: dict[str,
         frames.append(frame.copy())
         if len(frames) >= settings.e2e_frames:
             break
-    # As `vnn interpolate` runs by default: its batch size (pairs per model call), the rest as is.
-    batch_size = InterpolateSettings().batch_size
     names = [model, *(["dup"] if "dup" in ready and model != "dup" else [])]  # dup: the pipeline alone
-    chosen = {name: Interpolator(ready[name].model, device, half=half, batch_size=batch_size) for name in names}
+    loaded: dict[str, Interpolator | str] = {f"vnn interpolate -m {name}": ready[name] for name in names}
+    loaded.update({preset_run(name): found for name, found in _preset_models(presets, ready, settings, device, half).items()})
+    batch_size = InterpolateSettings().batch_size
+    runs = {what: _as_command(found, device, half, batch_size) for what, found in loaded.items()}
     own = next((s.fps for s in scores if s.clip == clip.name and s.method == model and not s.error), None)
     try:
-        results = end_to_end(frames, probe(Path(clip.path)).fps, chosen)
+        results = end_to_end(frames, probe(Path(clip.path)).fps, runs)
     except Exception as exc:
         return None, f"end to end failed: {_describe(exc)}"
     return EndToEnd(clip.name, clip.width, clip.height, model, own, results), ""
@@ -303,8 +332,31 @@ def _speed_at(speeds: list[Speed], method: str, size: str) -> float | None:
     return next((s.fps for s in speeds if s.method == method and s.size == size and s.fps), None)
 
 
+def _e2e_rate(e2e: EndToEnd, what: str) -> float | None:
+    return next((r.interpolated_fps for r in e2e.results if r.what == what and r.interpolated_fps), None)
+
+
+def _e2e_target(preset: str, required: float, e2e: EndToEnd | None) -> Target:
+    """`vnn interpolate --preset P` against ffmpeg minterpolate, both whole jobs on the same frames."""
+    ratio, note = None, "end to end not run"
+    if e2e is not None:
+        ours, theirs = _e2e_rate(e2e, preset_run(preset)), _e2e_rate(e2e, MINTERPOLATE_E2E)
+        missing = [what for what, rate in ((preset_run(preset), ours), (MINTERPOLATE_E2E, theirs)) if not rate]
+        if missing:
+            note = f"no end-to-end rate for {', '.join(missing)}"
+        else:
+            ratio = ours / theirs
+            note = f"{ours:.2f} vs {theirs:.2f} new frames/s on {e2e.clip} ({e2e.width}x{e2e.height})"
+    return Target(
+        f"e2e_{preset}_vs_minterpolate",
+        f"vnn interpolate --preset {preset} end-to-end new frames/s / ffmpeg minterpolate's",
+        ratio, required, None if ratio is None else ratio >= required, note,
+    )
+
+
 def check_targets(speeds: list[Speed], e2e: EndToEnd | None) -> list[Target]:
-    """The default model against minterpolate at 1280x720, and the pipeline against the model."""
+    """The default model against minterpolate at 1280x720, the pipeline against the model, and
+    the fast and balanced presets against minterpolate end to end."""
     targets = []
     ours, theirs = _speed_at(speeds, DEFAULT_MODEL, TARGET_SIZE), _speed_at(speeds, MINTERPOLATE, TARGET_SIZE)
     ratio = ours / theirs if ours and theirs else None
@@ -320,8 +372,8 @@ def check_targets(speeds: list[Speed], e2e: EndToEnd | None) -> list[Target]:
         run = next((r for r in e2e.results if r.what.endswith(f"-m {e2e.model}")), None)
         if e2e.model != DEFAULT_MODEL:
             note = f"{DEFAULT_MODEL} did not run; the pipeline ran {e2e.model}"
-        elif run is None or not e2e.model_fps:
-            note = "the model has no speed on this clip"
+        elif run is None or not run.interpolated_fps or not e2e.model_fps:
+            note = f"the pipeline failed: {run.error}" if run and run.error else "the model has no speed on this clip"
         else:
             share = run.interpolated_fps / e2e.model_fps
             note = (f"{run.interpolated_fps:.2f} vs {e2e.model_fps:.2f} interpolated fps on {e2e.clip} "
@@ -331,4 +383,5 @@ def check_targets(speeds: list[Speed], e2e: EndToEnd | None) -> list[Target]:
         f"vnn interpolate end-to-end fps / {DEFAULT_MODEL}'s own fps",
         share, TARGET_PIPELINE_SHARE, None if share is None else share >= TARGET_PIPELINE_SHARE, note,
     ))
+    targets += [_e2e_target(preset, required, e2e) for preset, required in E2E_TARGETS.items()]
     return targets

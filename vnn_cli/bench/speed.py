@@ -5,6 +5,9 @@ sees the same content at each size. A method runs once untimed (warm-up: lazy al
 OpenCV and torch start-up), then `runs` times; the median time gives the frames per second.
 minterpolate is timed by whole ffmpeg runs on the same frames, per frame it predicted (start-up
 cancelled out, see `minterpolate_speed`).
+
+End to end, a few seconds of a real clip go through ffmpeg alone, through ffmpeg's minterpolate
+and through `vnn interpolate`, each timed as a whole, to the same output: twice the rate, libx264.
 """
 from __future__ import annotations
 
@@ -18,12 +21,13 @@ import cv2
 import numpy as np
 
 from ..engine import Interpolator
+from ..errors import Interrupted, VnnError
 from ..interpolate import EncodeOptions, interpolate_video
 from ..video.ffmpeg import run_ffmpeg
 from ..video.probe import probe
 from ..video.writer import VideoWriter
 from .memory import PeakMemory
-from .peers import PeerError, run_minterpolate
+from .peers import MINTERPOLATE_FILTER, PeerError, run_minterpolate
 
 # The size the speed targets speak of (README): 720p.
 TARGET_SIZE = "1280x720"
@@ -31,6 +35,12 @@ TARGET_SIZE = "1280x720"
 # the frames between all but the last pair, so 1 and 5 frames, 4 of difference.
 MINTERPOLATE_SHORT_RUN = 3
 MINTERPOLATE_LONG_RUN = 7
+# The end-to-end rows the targets read (see `end_to_end`).
+MINTERPOLATE_E2E = "ffmpeg decode + minterpolate + encode"
+
+
+def preset_run(preset: str) -> str:
+    return f"vnn interpolate --preset {preset}"
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -111,8 +121,8 @@ class Throughput:
     input_frames: int
     output_frames: int
     seconds: float
-    interpolated_fps: float  # new frames made per second of wall time
-    output_fps: float  # frames written per second of wall time
+    interpolated_fps: float | None  # new frames made per second of wall time (None: the run failed)
+    output_fps: float | None  # frames written per second of wall time
     error: str | None = None
     notes: str = ""  # what the pipeline did besides synthesizing (fallbacks to a blend, scene cuts)
 
@@ -147,28 +157,71 @@ def _job_notes(result) -> str:
     return "; ".join([*notes, *getattr(result, "notes", [])])
 
 
+def _encode_args(frames_out: int) -> list[str]:
+    """The output side of both ffmpeg rows: `vnn interpolate`'s default codec and settings."""
+    options = EncodeOptions()
+    return ["-frames:v", str(frames_out), "-c:v", options.codec or "libx264", "-crf", str(options.crf),
+            "-preset", options.preset, "-pix_fmt", "yuv420p"]
+
+
 def ffmpeg_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
     """A plain ffmpeg decode and encode to the same output: twice the rate (frames repeated),
     the same codec and settings as `vnn interpolate`'s defaults. What the pipeline cannot beat."""
-    info = probe(clip)
+    rate = probe(clip).fps * 2
     frames_out = 2 * frames_in - 1
-    options = EncodeOptions()
-    rate = info.fps * 2
     output = Path(folder) / "e2e_ffmpeg.mp4"
     started = time.perf_counter()
-    run_ffmpeg(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}", "-frames:v", str(frames_out),
-                "-c:v", options.codec or "libx264", "-crf", str(options.crf), "-preset", options.preset, "-pix_fmt", "yuv420p",
+    run_ffmpeg(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}", *_encode_args(frames_out),
                 str(output)], PeerError, "ffmpeg decode + encode")
     seconds = time.perf_counter() - started
     return Throughput("ffmpeg decode + encode", frames_in, frames_out, seconds, (frames_out - frames_in) / seconds,
                       frames_out / seconds)
 
 
-def end_to_end(source: list[np.ndarray], fps, interpolators: dict[str, Interpolator]) -> list[Throughput]:
-    """The clip through ffmpeg alone, then through `vnn interpolate` with each interpolator."""
+def minterpolate_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
+    """The peer's whole job in one ffmpeg process: decode, minterpolate (the options the quality
+    comparison uses) to twice the rate, encode as the plain row does. The frames written are
+    counted in the file afterwards, not assumed."""
+    rate = probe(clip).fps * 2
+    frames_out = 2 * frames_in - 1
+    # minterpolate looks one frame ahead, so it stops short of the last pair; one copy of the last
+    # frame lets it reach it, and the output ends on the last input frame as `vnn interpolate`'s does.
+    chain = f"tpad=stop_mode=clone:stop=1,{MINTERPOLATE_FILTER.format(fps=f'{rate.numerator}/{rate.denominator}')}"
+    output = Path(folder) / "e2e_minterpolate.mp4"
+    started = time.perf_counter()
+    run_ffmpeg(["-y", "-i", str(clip), "-vf", chain, *_encode_args(frames_out), str(output)], PeerError,
+               "ffmpeg minterpolate")
+    seconds = time.perf_counter() - started
+    written = probe(output).n_frames
+    return Throughput(MINTERPOLATE_E2E, frames_in, written, seconds, (written - frames_in) / seconds, written / seconds)
+
+
+def failed(what: str, frames_in: int, error: str) -> Throughput:
+    return Throughput(what, frames_in, 0, 0.0, None, None, error=error, notes=f"failed: {error}")
+
+
+def _attempt(what: str, frames_in: int, measure) -> Throughput:
+    """One row's failure (a preset without weights, ffmpeg refusing) is that row's result."""
+    try:
+        return measure()
+    except Interrupted:
+        raise
+    except Exception as exc:
+        return failed(what, frames_in, str(exc) if isinstance(exc, VnnError) else f"{type(exc).__name__}: {exc}")
+
+
+def end_to_end(source: list[np.ndarray], fps, runs: dict[str, Interpolator | str]) -> list[Throughput]:
+    """The clip through ffmpeg alone, through ffmpeg's minterpolate, then through `vnn interpolate`
+    as each row of `runs` names it, with its interpolator (or why it cannot run)."""
+    frames_in = len(source)
     with tempfile.TemporaryDirectory(prefix="vnn-bench-") as folder:
-        clip = trim_clip(source, fps, Path(folder))
-        results = [ffmpeg_throughput(clip, len(source), Path(folder))]
-        for name, interpolator in interpolators.items():
-            results.append(pipeline_throughput(clip, interpolator, f"vnn interpolate -m {name}", Path(folder)))
+        folder = Path(folder)
+        clip = trim_clip(source, fps, folder)
+        results = [ffmpeg_throughput(clip, frames_in, folder),
+                   _attempt(MINTERPOLATE_E2E, frames_in, lambda: minterpolate_throughput(clip, frames_in, folder))]
+        for what, interpolator in runs.items():
+            if isinstance(interpolator, str):
+                results.append(failed(what, frames_in, interpolator))
+            else:
+                results.append(_attempt(what, frames_in, lambda: pipeline_throughput(clip, interpolator, what, folder)))
     return results
