@@ -13,12 +13,11 @@ D = (A0 + A1) / 16 (A0 or A1 taken as 0 where that neighbour is missing); DIS-qu
 DIS candidate with F_t→0, F_t→1 moved by D, `rife_accel` is RIFE's flows moved by D.
 
     python scripts/quadratic_variants.py megamind.avi pedestrians.avi ball.mp4 --variants base,accel
-    python scripts/quadratic_variants.py --all --variants best
+    python scripts/quadratic_variants.py --all --variants final    # the reported table (~2 min cached)
 """
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 import time
@@ -223,7 +222,8 @@ def shift(ctx: Ctx, spec: str) -> torch.Tensor:
     g<tau>: zero the acceleration where the FB error of its flows >= tau px (per side);
     gs<tau>: same gate but fill gated pixels by normalised convolution over the smoothing size;
     s<div>: blur A by width/div; aff: affine least-squares fit of A over the frame (weighted by the gate);
-    med: per-frame median of A; c<m>: clamp |D| to m px; x<f>: scale D by f."""
+    med: per-frame median of A; q<px>: D = 0 where |DIS - RIFE flows from t| >= px;
+    c<m>: clamp |D| to m px; x<f>: scale D by f."""
     return ctx.get(("shift", spec), lambda: _shift(ctx, spec))
 
 
@@ -263,6 +263,8 @@ def _shift(ctx: Ctx, spec: str) -> torch.Tensor:
     else:
         d = (a[0] + a[1]) / 16
     for o in opts:
+        if o.startswith("q") and o[1:].replace(".", "").isdigit():  # no shift where DIS and RIFE flows disagree
+            d = d * (flow_gap(ctx) < float(o[1:])).float()
         if o.startswith("c") and o[1:].replace(".", "").isdigit():
             m = float(o[1:])
             n = d.norm(dim=1, keepdim=True)
@@ -332,7 +334,19 @@ def blend(ctx: Ctx, dc, rc, spec: str) -> torch.Tensor:
             err = smooth(err, ctx.w / float(m.group(3)))
         wd = x * torch.exp(-err / tau)
         return wd * fd + (1 - wd) * fr
+    m = re.fullmatch(r"m([\d.]+)w([\d.]+)", spec)
+    if m:  # as f, but err = min(DIS FB error at t, |DIS flows from t - RIFE flows from t|)
+        tau, x = float(m.group(1)), float(m.group(2))
+        err = torch.minimum(dis_doubt_at_t(ctx), flow_gap(ctx))
+        wd = x * torch.exp(-err / tau)
+        return wd * fd + (1 - wd) * fr
     raise ValueError(spec)
+
+
+def flow_gap(ctx: Ctx) -> torch.Tensor:
+    """max over both flows from t of |DIS linear flow - RIFE flow| (px)."""
+    return ctx.get("gap", lambda: torch.maximum((ctx.lin_t0 - ctx.r_t0).norm(dim=1, keepdim=True),
+                                                (ctx.lin_t1 - ctx.r_t1).norm(dim=1, keepdim=True)))
 
 
 def dis_doubt_at_t(ctx: Ctx) -> torch.Tensor:
@@ -376,6 +390,12 @@ def make_variants(ctx: Ctx, names: list[str]) -> dict[str, torch.Tensor]:
 
 PRESET_LISTS = {
     "base": ["dis", "rife", "dq[pix]", "ra[pix]", "bl[pix|lin|w0.5]", "bl[pix|pix|w0.5]"],
+    # The reported table: baselines of quadratic_experiment.py, then each change alone and together.
+    "final": ["dis", "rife", "dq[pix]", "ra[pix]", "bl[pix|lin|w0.5]", "bl[pix|pix|w0.5]",
+              "dq[warpR]", "dq[g4]", "dq[warpR+g4]", "ra[warpR]", "ra[g4]", "ra[warpR+g4]",
+              "bl[warpR+g4|warpR+g4|w0.5]", "bl[warpR+g4|warpR+g4|w0.3]", "bl[pix|pix|f16w0.7]",
+              "bl[warpR+g4|warpR+g4|f12w0.7]", "bl[warpR+g4|warpR+g4|f16w0.6]", "bl[warpR+g4|warpR+g4|f16w0.7]",
+              "bl[warpD+g4|warpR+g4|f16w0.7]"],
 }
 
 

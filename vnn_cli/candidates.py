@@ -70,6 +70,9 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
     return _compose(frame0, frame1, t, flow_t0, flow_t1, flow01, flow10, scale, shift)
 
 
+ACCELERATION_TRUST_PX = 4.0  # forward-backward mismatch (full-resolution pixels) beyond which a path is not fitted
+
+
 def acceleration_shift(small0: torch.Tensor, small1: torch.Tensor, flow01: torch.Tensor, flow10: torch.Tensor,
                        t: torch.Tensor, neighbours: Neighbours, scale: int, preset: str = "medium",
                        memory: RememberedFlows | None = None) -> torch.Tensor:
@@ -77,16 +80,34 @@ def acceleration_shift(small0: torch.Tensor, small1: torch.Tensor, flow01: torch
     Interpolation", 2019), at the size of the flows between the pair's frames (`small0`, `small1`:
     the frames `scale` times reduced, as DIS saw them). Each frame's pixel path to t is fitted
     through its flows to the other frame and to its own neighbour; with Super SloMo's
-    approximation, both flows from t then move by minus the (t-weighted) change of those paths."""
+    approximation, both flows from t then move by minus the (t-weighted) change of those paths,
+    each read where the pixel at t comes from. A path is fitted only where both of its flows are
+    consistent forward and backward: elsewhere (occlusions, a neighbour across a cut) the pixel
+    keeps steady motion."""
     memory = memory or RememberedFlows()
-    change0 = change1 = torch.zeros_like(flow01)
+    flow_t0, flow_t1 = flows_to_time(flow01, flow10, t)
+    shift = torch.zeros_like(flow01)
+    # Per side: the pair's frame, its flows to and from the other frame, its neighbour and how many
+    # intervals away that is, the time to reach (from this frame), the flow from t back to this
+    # frame, and this side's share of the shift (Super SloMo's weights).
+    sides = []
     if neighbours.before is not None:
-        flow0b = memory(small0, _pooled(neighbours.before, scale), preset)
-        change0 = path(flow01, flow0b, t, -neighbours.before_at) - t * flow01
+        sides.append((small0, flow01, flow10, neighbours.before, -neighbours.before_at, t, flow_t0, 1 - t))
     if neighbours.after is not None:
-        flow1a = memory(small1, _pooled(neighbours.after, scale), preset)
-        change1 = path(flow10, flow1a, 1 - t, neighbours.after_at - 1) - (1 - t) * flow10
-    return -((1 - t) * change0 + t * change1)
+        sides.append((small1, flow10, flow01, neighbours.after, neighbours.after_at - 1, 1 - t, flow_t1, t))
+    for frame, flow_out, flow_back, neighbour, gap, s, from_t, share in sides:
+        reduced = _pooled(neighbour, scale)
+        to_neighbour, from_neighbour = memory(frame, reduced, preset), memory(reduced, frame, preset)
+        trusted = ((_mismatch(flow_out, flow_back) * scale < ACCELERATION_TRUST_PX)
+                   & (_mismatch(to_neighbour, from_neighbour) * scale < ACCELERATION_TRUST_PX))
+        change = (path(flow_out, to_neighbour, s, gap) - s * flow_out) * trusted
+        shift = shift - share * backward_warp(change, from_t)
+    return shift
+
+
+def _mismatch(flow_ab: torch.Tensor, flow_ba: torch.Tensor) -> torch.Tensor:
+    """N×1×H×W: how far a pixel of a lands from where it started after going to b and back."""
+    return (flow_ab + backward_warp(flow_ba, flow_ab)).norm(dim=1, keepdim=True)
 
 
 def path(flow_next: torch.Tensor, flow_prev: torch.Tensor, s, gap: float = 1.0) -> torch.Tensor:
@@ -103,8 +124,7 @@ def _compose(frame0, frame1, t, flow_t0, flow_t1, flow01, flow10, scale, shift=N
     the (reduced) flows between them as the doubt."""
     height, width = frame0.shape[-2:]
     # A pixel whose forward and backward motion do not cancel is occluded or mismatched.
-    doubt0 = (flow01 + backward_warp(flow10, flow01)).norm(dim=1, keepdim=True)
-    doubt1 = (flow10 + backward_warp(flow01, flow10)).norm(dim=1, keepdim=True)
+    doubt0, doubt1 = _mismatch(flow01, flow10), _mismatch(flow10, flow01)
     warped0, warped1 = backward_warp(frame0, flow_t0), backward_warp(frame1, flow_t1)
     seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
     seen1 = t * inside_frame(flow_t1) + 1e-3

@@ -1,7 +1,15 @@
 """`fusion`: the default model. Classical DIS flow and RIFE's IFNet each propose an in-between
 frame, and the two are blended per pixel, each with its own mask (DIS's border-aware one, RIFE's
-learned one): where they agree nothing changes, where they disagree the blend hedges between two
-estimates that fail differently. RIFE's weights are the shipped `rife-hdv3`, used as they are.
+learned one). DIS gets `dis_share` (0.7) of the blend where its forward and backward motion agree,
+less where they do not (exp(-mismatch / 16 px)): RIFE wins where DIS is doubted, DIS where it is
+sure, and elsewhere the blend hedges between two estimates that fail differently. RIFE's weights
+are the shipped `rife-hdv3`, used as they are.
+
+Where the video gives the frames before and after the pair (`neighbours`), motion is fitted
+through them (quadratic motion: what speeds up or slows down lands where it really is at t), for
+the DIS candidate and, moved by the same amount, for RIFE's; only where those flows are consistent
+both ways. The flows out to the neighbours are the previous and next pairs' own, remembered, so
+this costs little more than the warps.
 
 A small learned network (the shared U-Net core) can choose between the four warped frames per
 pixel instead (`learned: cues|frames`, trained on the CPU by `scripts/train_fusion.py` with DIS and
@@ -14,10 +22,6 @@ unreliable (tiles with a share of pixels whose forward and backward motion disag
 fusion run on the box around those tiles, with a margin of context; the rest keeps the classical
 candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs RIFE.
 `rife: always` (the `best` preset) runs both on the whole frame.
-Where the video gives the frames before and after the pair (`neighbours`), motion is fitted
-through them (quadratic motion: what speeds up or slows down lands where it really is at t),
-for the DIS candidate and, moved by the same amount, for RIFE's. The flows out to the neighbours
-are the previous and next pairs' own, remembered, so this costs little more than the warps.
 t = 0.5 only (RIFE's weights know no other time); the pipeline bisects for other times.
 """
 from __future__ import annotations
@@ -63,6 +67,9 @@ class Fusion(FrameInterpolator):
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
         neighbours: bool = True  # quadratic motion through the frames around the pair, where given
+        # The blend: DIS's share is dis_share·exp(-mismatch / dis_doubt_px), RIFE has the rest.
+        dis_share: float = 0.7
+        dis_doubt_px: float = 16.0
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -142,7 +149,10 @@ class Fusion(FrameInterpolator):
         """The learned choice, from the inputs `inputs()` stacked (what training caches)."""
         warps = features[:, 6:18].unflatten(1, (4, 3))  # N×4×3×H×W: DIS 0, DIS 1, RIFE 0, RIFE 1
         w_dis, w_rife = features[:, 18:19], features[:, 19:20]
-        prior = torch.cat([w_dis, 1 - w_dis, w_rife, 1 - w_rife], dim=1) * 0.5  # the mean of both candidates
+        # DIS's share: `dis_share` where its motion is consistent, less where it is doubted.
+        doubt = torch.expm1(features[:, 20:21])  # forward-backward mismatch at t, pixels
+        share = self.params.dis_share * torch.exp(-doubt / self.params.dis_doubt_px)
+        prior = torch.cat([w_dis * share, (1 - w_dis) * share, w_rife * (1 - share), (1 - w_rife) * (1 - share)], dim=1)
         if self.net is None:
             return (prior[:, :, None] * warps).sum(dim=1)
         if self.params.learned == "cues":
