@@ -1,6 +1,7 @@
 """`vnn bench` end to end on tiny generated clips: the drop-frame scores, the peers, the reports."""
 import csv
 import json
+from fractions import Fraction
 
 import cv2
 import numpy as np
@@ -9,10 +10,15 @@ import torch
 
 from conftest import moving_frames, write_clip
 from vnn_cli import FrameInterpolator, registry
+from vnn_cli.bench import run as bench_run
 from vnn_cli.bench.memory import PeakMemory
 from vnn_cli.bench.report import CSV_FIELDS, Example, write_examples
-from vnn_cli.errors import OutputError
+from vnn_cli.bench.run import EndToEnd, check_targets
+from vnn_cli.bench.speed import MINTERPOLATE_E2E, Throughput, minterpolate_throughput, preset_run, trim_clip
+from vnn_cli.errors import OutputError, UnknownNameError
 from vnn_cli.metrics import PSNR_CAP
+from vnn_cli.settings import BenchSettings
+from vnn_cli.video.reader import VideoReader
 
 FAST = ("--sizes", "64x48", "--runs", "1", "--frames", "9")
 
@@ -34,11 +40,14 @@ def _by(rows, **match):
 
 
 def test_bench_scores_peers_and_writes_json_and_csv(vnn, clips, tmp_path):
-    report, table = tmp_path / "r.json", tmp_path / "r.csv"
+    # `best` runs RIFE twice a pair, seconds even on 64x48: the targets need only these two.
+    report, table, text = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "r.md"
     result = vnn("bench", clips, "--methods", "dup,blend,minterpolate", *FAST, "--e2e-frames", "6",
-                 "--json", report, "--csv", table)
+                 "--e2e-presets", "fast,balanced",
+                 "--json", report, "--csv", table, "--markdown", text)
     assert result.code == 0, result
-    for name in ("dup", "blend", "minterpolate", "moving.mp4", "still.mp4", "End to end"):
+    for name in ("dup", "blend", "minterpolate", "moving.mp4", "still.mp4", "End to end", MINTERPOLATE_E2E,
+                 "--preset fast", "--preset balanced end-to-end"):
         assert name in result.out
 
     data = json.loads(report.read_text())
@@ -70,10 +79,19 @@ def test_bench_scores_peers_and_writes_json_and_csv(vnn, clips, tmp_path):
     assert e2e is not None, data["end_to_end_note"]
     assert e2e["clip"] == "moving.mp4"
     hows = [r["what"] for r in e2e["results"]]
-    assert hows[0] == "ffmpeg decode + encode" and any(h.startswith("vnn interpolate -m") for h in hows)
+    assert hows == ["ffmpeg decode + encode", MINTERPOLATE_E2E, "vnn interpolate -m blend", "vnn interpolate -m dup",
+                    "vnn interpolate --preset fast", "vnn interpolate --preset balanced"]
     for run in e2e["results"]:
-        assert (run["input_frames"], run["output_frames"]) == (6, 11) and run["output_fps"] > 0
-    assert [t["name"] for t in data["targets"]] == ["speed_vs_minterpolate", "pipeline_share"]
+        assert run["error"] is None, run
+        assert (run["input_frames"], run["output_frames"]) == (6, 11) and run["interpolated_fps"] > 0
+    rate = {r["what"]: r["interpolated_fps"] for r in e2e["results"]}
+    targets = {t["name"]: t for t in data["targets"]}
+    assert list(targets) == ["speed_vs_minterpolate", "pipeline_share", "e2e_fast_vs_minterpolate",
+                             "e2e_balanced_vs_minterpolate"]
+    for preset, required in (("fast", 3), ("balanced", 1)):
+        target = targets[f"e2e_{preset}_vs_minterpolate"]
+        assert target["value"] == pytest.approx(rate[f"vnn interpolate --preset {preset}"] / rate[MINTERPOLATE_E2E])
+        assert target["required"] == required and target["met"] == (target["value"] >= required)
 
     with open(table, newline="") as f:
         reader = csv.DictReader(f)
@@ -81,8 +99,67 @@ def test_bench_scores_peers_and_writes_json_and_csv(vnn, clips, tmp_path):
         rows = list(reader)
     kinds = [r["kind"] for r in rows]
     assert kinds.count("quality") == 6 and kinds.count("speed") == 3 and kinds.count("summary") == 3
-    assert "end_to_end" in kinds
+    assert kinds.count("end_to_end") == 6 and kinds.count("target") == 4
+    assert float(_by(rows, kind="end_to_end", method=MINTERPOLATE_E2E)["fps"]) == pytest.approx(rate[MINTERPOLATE_E2E])
+    fast = _by(rows, kind="target", method="e2e_fast_vs_minterpolate")
+    assert float(fast["value"]) == pytest.approx(targets["e2e_fast_vs_minterpolate"]["value"]) and fast["required"] == "3.0"
     assert float(_by(rows, kind="quality", clip="still.mp4", method="dup")["psnr"]) == PSNR_CAP
+
+    markdown = text.read_text()
+    assert f"| {MINTERPOLATE_E2E} | 6 → 11 |" in markdown and "| vnn interpolate --preset balanced | 6 → 11 |" in markdown
+    assert "- vnn interpolate --preset fast end-to-end new frames/s / ffmpeg minterpolate's ≥ 3:" in markdown
+
+
+def test_minterpolate_end_to_end_writes_twice_the_frames_it_is_timed_for(tmp_path):
+    """One ffmpeg process, decode to encode: 7 frames in, 13 out at twice the rate, the inputs at
+    the even places and, between them, new frames (motion-compensated, not repeats)."""
+    source = moving_frames(7, speed=4)
+    clip = trim_clip(source, Fraction(25), tmp_path)
+    run = minterpolate_throughput(clip, len(source), tmp_path)
+    written = [frame.astype(np.int16) for frame in VideoReader(tmp_path / "e2e_minterpolate.mp4")]
+    assert len(written) == run.output_frames == 13
+    assert run.what == MINTERPOLATE_E2E and run.seconds > 0
+    assert run.interpolated_fps == pytest.approx(6 / run.seconds)
+    for k, frame in enumerate(written[::2]):  # the last one too: the output ends where vnn's does
+        assert np.argmin([np.abs(frame - real).mean() for real in source]) == k
+    for k in range(1, 13, 2):
+        before, new, after = written[k - 1 : k + 2]
+        assert np.abs(new - before).max() > 60 and np.abs(new - after).max() > 60, k
+
+
+def test_end_to_end_targets_come_from_the_preset_and_minterpolate_rows():
+    def row(what, new_per_second):
+        return Throughput(what, 25, 49, 24 / new_per_second, new_per_second, 49 / 24 * new_per_second)
+
+    e2e = EndToEnd("clip.mp4", 1280, 720, "dup", None, [
+        row("ffmpeg decode + encode", 30.0), row(MINTERPOLATE_E2E, 2.0),
+        row(preset_run("fast"), 7.0), row(preset_run("balanced"), 1.5),
+    ])
+    targets = {t.name: t for t in check_targets([], e2e)}
+    fast, balanced = targets["e2e_fast_vs_minterpolate"], targets["e2e_balanced_vs_minterpolate"]
+    assert (fast.value, fast.required, fast.met) == (3.5, 3.0, True)
+    assert (balanced.value, balanced.required, balanced.met) == (0.75, 1.0, False)
+    assert fast.note == "7.00 vs 2.00 new frames/s on clip.mp4 (1280x720)"
+
+    e2e.results[1] = Throughput(MINTERPOLATE_E2E, 25, 0, 0.0, None, None, error="ffmpeg minterpolate failed")
+    unmeasured = {t.name: t for t in check_targets([], e2e)}["e2e_fast_vs_minterpolate"]
+    assert unmeasured.value is None and unmeasured.met is None and MINTERPOLATE_E2E in unmeasured.note
+    assert all(t.met is None for t in check_targets([], None))
+
+
+def test_end_to_end_runs_only_the_presets_asked_for(clips):
+    assert bench_run.E2E_PRESETS == ("fast", "balanced", "best")
+    registry.load_plugins()
+    settings = BenchSettings(methods=["dup"], sizes=[], runs=1, frames=9, e2e_frames=4)
+    with pytest.raises(UnknownNameError, match="unknown preset 'fastest'"):
+        bench_run.run_bench([clips], settings, e2e_presets=["fastest"])
+    result = bench_run.run_bench([clips], settings, e2e_presets=["fast"])
+    assert [r.what for r in result.end_to_end.results] == [
+        "ffmpeg decode + encode", MINTERPOLATE_E2E, "vnn interpolate -m dup", "vnn interpolate --preset fast"]
+    targets = {t.name: t for t in result.targets}
+    assert targets["e2e_fast_vs_minterpolate"].value > 0
+    assert targets["e2e_balanced_vs_minterpolate"].met is None
+    assert "--preset balanced" in targets["e2e_balanced_vs_minterpolate"].note
 
 
 class _Exploding(FrameInterpolator):

@@ -192,12 +192,15 @@ def write_json(path: Path, result: "BenchResult") -> None:
         temp.write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
 
 
-CSV_FIELDS = ["kind", "method", "clip", "size", "psnr", "ssim", "fps", "seconds", "peak_mib", "frames", "error"]
+# The target columns come last, so readers of the older files find theirs where they were.
+CSV_FIELDS = ["kind", "method", "clip", "size", "psnr", "ssim", "fps", "seconds", "peak_mib", "frames", "error",
+              "value", "required", "met"]
 
 
 def csv_rows(result: "BenchResult") -> list[dict]:
     """One row per measurement: `quality` (method on a clip), `speed` (method at a size),
-    `end_to_end` (a way through the pipeline) and `summary` (method over all clips)."""
+    `end_to_end` (a way through the pipeline: its new frames per second), `summary` (method over
+    all clips) and `target` (its ratio, the ratio required, met or not; why it was not measured)."""
     rows = [{"kind": "quality", "method": s.method, "clip": s.clip, "psnr": s.mean_psnr, "ssim": s.mean_ssim,
              "fps": s.fps, "seconds": s.seconds, "peak_mib": s.peak_mib, "frames": len(s.psnr), "error": s.error}
             for s in result.scores]
@@ -211,6 +214,8 @@ def csv_rows(result: "BenchResult") -> list[dict]:
     rows += [{"kind": "summary", "method": s.method, "psnr": s.psnr, "ssim": s.ssim, "fps": s.fps,
               "peak_mib": s.peak_mib, "frames": s.clips_scored, "error": "; ".join(s.errors) or None}
              for s in summarize(result)]
+    rows += [{"kind": "target", "method": t.name, "value": t.value, "required": t.required, "met": t.met,
+              "error": t.note if t.met is None else None} for t in result.targets]
     return rows
 
 
@@ -297,7 +302,7 @@ def markdown(result: "BenchResult") -> str:
                   "| how | frames in → out | seconds | new frames/s | frames written/s | notes |", "|---|---|---|---|---|---|"]
         for run in e2e.results:
             lines.append(f"| {run.what} | {run.input_frames} → {run.output_frames} | {run.seconds:.2f} | "
-                         f"{_cell(run.interpolated_fps)} | {_cell(run.output_fps)} | {run.notes} |")
+                         f"{_cell(run.interpolated_fps)} | {_cell(run.output_fps)} | {run.notes.replace('|', '/')} |")
     lines.append("")
     for target in result.targets:
         verdict = {True: "met", False: "**not met**", None: "not measured"}[target.met]

@@ -42,7 +42,7 @@ TARGET_PIPELINE_SHARE = 0.8
 # The same issue's targets end to end (decode, interpolate x2, encode, one run, on the clip nearest
 # 1280x720): new frames per second of `vnn interpolate --preset P` against ffmpeg minterpolate's.
 E2E_TARGETS = {"fast": 3.0, "balanced": 1.0}
-# The presets timed end to end unless the caller names others.
+# The presets `vnn interpolate` runs end to end unless the caller names others.
 E2E_PRESETS = tuple(PRESETS)
 
 
@@ -221,10 +221,13 @@ def _measure_speed(method: Method, ready: dict[str, Interpolator], broken: dict[
 
 def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device | str = "cpu", half: bool = False,
               *, want_examples: bool = False, progress: Progress | None = None,
-              status: Status | None = None, e2e_presets: Sequence[str] = E2E_PRESETS) -> BenchResult:
+              status: Status | None = None, e2e_presets: Sequence[str] | None = None) -> BenchResult:
     """Everything `vnn bench` measures. `progress(done, total)` counts steps (a method on a clip,
     at a size...); `status(text)` says what runs now. `e2e_presets`: the presets `vnn interpolate`
-    runs end to end (none: only the model and dup)."""
+    runs end to end, beside the model and dup (None: `E2E_PRESETS`; empty: none)."""
+    if e2e_presets is None:
+        e2e_presets = settings.e2e_presets
+    e2e_presets = E2E_PRESETS if e2e_presets is None else tuple(e2e_presets)
     for name in e2e_presets:  # before the minutes of scoring, not after
         if name not in PRESETS:
             raise UnknownNameError("preset", name, list(PRESETS))

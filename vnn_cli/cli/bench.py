@@ -132,6 +132,8 @@ def _print(result) -> None:
 @click.option("--e2e/--no-e2e", default=None, help="Time vnn interpolate end to end beside ffmpeg (default on).")
 @click.option("--e2e-frames", type=int, default=None, help="Input frames for the end-to-end run (default 25).")
 @click.option("--e2e-model", default=None, help="Model for the end-to-end run (default: the default model).")
+@click.option("--e2e-presets", default=None,
+              help="Comma-separated presets also run end to end (default fast,balanced,best; 'none' for none).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write every number to this JSON file.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="Write one row per measurement to this CSV file.")
 @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path), default=None,
@@ -158,6 +160,7 @@ def bench_command(params: dict) -> None:
     outputs = {key: params.pop(key) for key in (*_WRITERS, "examples_dir")}
     params["methods"] = _split(params["methods"])
     params["sizes"] = _split(params["sizes"])
+    params["e2e_presets"] = _split(params["e2e_presets"])
     params["weights"] = _weights(params.pop("weights"))
     runtime, section = settings_for("bench", params)
     # Every output checked before minutes of benchmarking: none may be an input or replace a file unasked.
