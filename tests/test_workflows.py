@@ -299,7 +299,7 @@ def test_tiles_blend_seams_with_a_ramp():
     ones = np.zeros((40, 100, 3), np.uint8)
     calls = []
 
-    def run(a, b):  # each tile paints its own constant: the seam must fade, not jump
+    def run(a, b, window):  # each tile paints its own constant: the seam must fade, not jump
         calls.append(len(calls))
         return [np.full(a.shape, float(len(calls)), np.float32)]
 

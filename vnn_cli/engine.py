@@ -244,9 +244,11 @@ class Interpolator:
                 results[index].append(frame)
         return results
 
-    def _run_tiled(self, colour0: np.ndarray, colour1: np.ndarray, times: list[float], tile: int) -> list[np.ndarray]:
-        def run(tile0: np.ndarray, tile1: np.ndarray) -> list[np.ndarray]:
-            out = self.predict(self._tensor(tile0), self._tensor(tile1), times)
+    def _run_tiled(self, colour0: np.ndarray, colour1: np.ndarray, times: list[float], tile: int,
+                   neighbours: Neighbours | None = None) -> list[np.ndarray]:
+        def run(tile0: np.ndarray, tile1: np.ndarray, window: tuple[slice, slice]) -> list[np.ndarray]:
+            around = neighbours.map(lambda frame: self._tensor(frame[window])) if neighbours else None
+            out = self.predict(self._tensor(tile0), self._tensor(tile1), times, around)
             return list(out.float().permute(0, 2, 3, 1).to("cpu").numpy())
 
         scale = max_value(colour0.dtype)
@@ -269,8 +271,8 @@ class Interpolator:
         while True:
             tile = self._tile_size(height, width)
             try:
-                if tile and (height > tile or width > tile):  # tiles see no neighbours
-                    return [self._run_tiled(c0, c1, times, tile) for c0, c1, times, _ in prepared]
+                if tile and (height > tile or width > tile):
+                    return [self._run_tiled(c0, c1, times, tile, around) for c0, c1, times, around in prepared]
                 return self._run_whole(prepared)
             except torch.cuda.OutOfMemoryError:
                 # Out of GPU memory: smaller tiles from now on, rather than failing the job.

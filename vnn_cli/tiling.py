@@ -42,8 +42,10 @@ def ramp(start: int, size: int, length: int, overlap: int) -> np.ndarray:
 
 
 def tiled(frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float],
-          run: Callable[[np.ndarray, np.ndarray], list[np.ndarray]], tile: int, overlap: int = DEFAULT_OVERLAP) -> list[np.ndarray]:
-    """`run(tile0, tile1)` -> one H'×W'×C float32 image in [0, 1] per time; returns the full-size
+          run: Callable[[np.ndarray, np.ndarray, tuple[slice, slice]], list[np.ndarray]], tile: int,
+          overlap: int = DEFAULT_OVERLAP) -> list[np.ndarray]:
+    """`run(tile0, tile1, window)` -> one H'×W'×C float32 image in [0, 1] per time (`window`: the
+    tile's rows and columns in the frame, to crop other frames alike); returns the full-size
     float32 images, one per time, blended across the seams."""
     height, width = frame0.shape[:2]
     overlap = min(overlap, tile // 2)
@@ -55,7 +57,8 @@ def tiled(frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float],
         wy = ramp(y, h, height, overlap)
         for x in tile_starts(width, tile, overlap):
             w = min(tile, width)
-            outputs = run(frame0[y : y + h, x : x + w], frame1[y : y + h, x : x + w])
+            window = (slice(y, y + h), slice(x, x + w))
+            outputs = run(frame0[window], frame1[window], window)
             if channels is None:
                 channels = outputs[0].shape[2]
                 sums = [np.zeros((height, width, channels), dtype=np.float32) for _ in times]
