@@ -85,6 +85,32 @@ def build_cache(clip: str, videos: Path, cache: Path, rife_holder: dict) -> dict
     return data
 
 
+def build_tta_cache(clip: str, data: dict, cache: Path, rife_holder: dict) -> None:
+    """RIFE's test-time augmentations per pair, as (flows t->0, t->1 (N×4), weight of frame 0):
+    'flip': on the mirrored frames, mirrored back; 'rev': on the pair in reverse order."""
+    target = cache / f"{clip}.tta.pt"
+    if target.exists():
+        data.update(torch.load(target, weights_only=False))
+        return
+    start = time.time()
+    if "rife" not in rife_holder:
+        from vnn_cli.weights import load_model
+        rife_holder["rife"] = load_model("rife")
+    rife = rife_holder["rife"]
+    flips, revs = [], []
+    for k in range(len(data["rife"])):
+        i0, i1 = to_tensor(data["evens"][k]), to_tensor(data["evens"][k + 1])
+        flow, mask, _, _ = rife.estimate(i0.flip(-1), i1.flip(-1))
+        flow = flow.flip(-1) * torch.tensor([-1.0, 1.0, -1.0, 1.0]).view(1, 4, 1, 1)
+        flips.append((flow.clone(), torch.sigmoid(mask.flip(-1)).clone()))
+        flow, mask, _, _ = rife.estimate(i1, i0)
+        revs.append((torch.cat([flow[:, 2:4], flow[:, 0:2]], 1).clone(), (1 - torch.sigmoid(mask)).clone()))
+    extra = {"flip": flips, "rev": revs}
+    torch.save(extra, target)
+    data.update(extra)
+    print(f"# cached TTA for {clip} in {time.time() - start:.0f}s", flush=True)
+
+
 # ---------------------------------------------------------------- per-triplet context (lazy, memoised)
 def box_blur(x: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over a (2r+1)² window, borders replicated; O(1) per pixel via cumulative sums."""
@@ -152,6 +178,7 @@ class Ctx:
         self.r_t0, self.r_t1 = rflow[:, 0:2], rflow[:, 2:4]
         self.r_weight0 = torch.sigmoid(rmask)
         self.r_w0, self.r_w1 = rw0, rw1
+        self.tta = {key: data[key][k] for key in ("flip", "rev") if key in data}
         self.memo: dict = {}
 
     def get(self, key, fn):
@@ -306,7 +333,7 @@ def disagreement(c, size: int | None) -> torch.Tensor:
     return smooth(e, size) if size else e
 
 
-def blend(ctx: Ctx, dc, rc, spec: str) -> torch.Tensor:
+def blend(ctx: Ctx, dc, rc, spec: str, ds: str = "", rs: str = "") -> torch.Tensor:
     """DIS-side candidate dc and RIFE-side candidate rc combined.
     'w<x>': fixed DIS share x; 'e<k>s<div>': per-pixel softmax of -k·(own warp disagreement blurred by
     width/div); 'E<k>': the same on per-frame mean disagreement; 'fb<k>': DIS share exp(-k·FB error at t)·0.5."""
@@ -340,7 +367,97 @@ def blend(ctx: Ctx, dc, rc, spec: str) -> torch.Tensor:
         err = torch.minimum(dis_doubt_at_t(ctx), flow_gap(ctx))
         wd = x * torch.exp(-err / tau)
         return wd * fd + (1 - wd) * fr
+    if spec.startswith("X"):
+        return xblend(ctx, dc, rc, spec[1:], ds, rs)
     raise ValueError(spec)
+
+
+def cand_flows(ctx: Ctx, spec: str, rife: bool):
+    sspec = spec.partition("@")[0]
+    d = torch.zeros_like(ctx.F01) if sspec == "lin" else shift(ctx, sspec)
+    return (ctx.r_t0 + d, ctx.r_t1 + d) if rife else (ctx.lin_t0 + d, ctx.lin_t1 + d)
+
+
+def neighbour_error(ctx: Ctx, frame: torch.Tensor, t0, t1) -> torch.Tensor:
+    """Mean colour error (0-1) between a candidate and the neighbour frames (before / after the pair)
+    sampled where the candidate's trajectory continues: x + F_t0 + F_0b(x + F_t0), and the same to after."""
+    errs = []
+    if ctx.has_b:
+        ib = to_tensor(ctx.evens[ctx.k - 1])
+        errs.append((backward_warp(ib, t0 + backward_warp(ctx.F0b, t0)) - frame).abs().mean(1, keepdim=True))
+    if ctx.has_a:
+        ia = to_tensor(ctx.evens[ctx.k + 2])
+        errs.append((backward_warp(ia, t1 + backward_warp(ctx.F1a, t1)) - frame).abs().mean(1, keepdim=True))
+    if not errs:
+        return torch.zeros_like(frame[:, :1])
+    return sum(errs) / len(errs) if len(errs) > 1 else errs[0]
+
+
+def xblend(ctx: Ctx, dc, rc, spec: str, ds: str, rs: str) -> torch.Tensor:
+    """':'-separated terms on the logit of DIS's share. First term f<tau>w<x>[s<div>] (the shipped share,
+    err optionally blurred by width/div); then
+    e<k>s<div>: + k·(RIFE warp disagreement - DIS's), colour units, blurred by width/div (0: none);
+    n<k>s<div>: + k·(RIFE neighbour error - DIS's), see neighbour_error;
+    nm<k>s<div>: same with min over the two neighbours instead of mean;
+    g<k>s<div>: + k·(|RIFE frame - DIS frame| blurred) (i.e. where they disagree, more DIS when k>0)."""
+    fd, fr = frame_of(dc), frame_of(rc)
+    terms = spec.split(":")
+    m = re.fullmatch(r"f([\d.]+)w([\d.]+)(?:s(\d+))?", terms[0])
+    tau, x = float(m.group(1)), float(m.group(2))
+    err = dis_doubt_at_t(ctx)
+    if m.group(3):
+        err = smooth(err, ctx.w / float(m.group(3)))
+    logit = _logit(x * torch.exp(-err / tau))
+
+    def blur(e, div):
+        return smooth(e, ctx.w / div) if div > 0 else e
+
+    for term in terms[1:]:
+        mm = re.fullmatch(r"([a-z]+)(-?[\d.]+)s([\d.]+)", term)
+        if not mm:
+            continue
+        kind, k, div = mm.group(1), float(mm.group(2)), float(mm.group(3))
+        if kind == "e":
+            logit = logit + k * (blur(disagreement(rc, None), div) - blur(disagreement(dc, None), div))
+        elif kind == "n":
+            nd = ctx.get(("nerr", ds, "d"), lambda: neighbour_error(ctx, fd, *cand_flows(ctx, ds, False)))
+            nr = ctx.get(("nerr", rs, "r"), lambda: neighbour_error(ctx, fr, *cand_flows(ctx, rs, True)))
+            logit = logit + k * (blur(nr, div) - blur(nd, div))
+        elif kind == "g":
+            logit = logit + k * blur((fd - fr).abs().mean(1, keepdim=True), div)
+        else:
+            raise ValueError(term)
+    wd = torch.sigmoid(logit)
+    out = wd * fd + (1 - wd) * fr
+    for term in terms[1:]:
+        mm = re.fullmatch(r"([A-Z])([\d.]+)c([\d.]+)(?:g([\d.]+))?", term)
+        if mm:  # temporal support from the neighbours along the trajectory (DIS 'D' / RIFE 'R' flows)
+            lam, sig = float(mm.group(2)), float(mm.group(3))
+            tau = float(mm.group(4)) if mm.group(4) else 1e9
+            out = neighbour_support(ctx, out, cand_flows(ctx, ds if mm.group(1) == "D" else rs, mm.group(1) == "R"),
+                                    lam, sig, tau)
+    return out
+
+
+def neighbour_support(ctx: Ctx, out, flows, lam: float, sig: float, tau: float) -> torch.Tensor:
+    """Average in the neighbour frames sampled along the trajectory through the pair's frames, each with
+    weight lam·exp(-(colour gap to the blend / sig)²) (0-255 colour units), and only where the flow to the
+    neighbour is forward-backward consistent (< tau px at the source pixel)."""
+    t0, t1 = flows
+    num, den = out.clone(), torch.ones_like(out[:, :1])
+    for has, fl, err, frame_idx, tt in ((ctx.has_b, ctx.F0b, lambda: ctx.err0b, ctx.k - 1, t0),
+                                         (ctx.has_a, ctx.F1a, lambda: ctx.err1a, ctx.k + 2, t1)):
+        if not has:
+            continue
+        img = to_tensor(ctx.evens[frame_idx])
+        warped = backward_warp(img, tt + backward_warp(fl, tt))
+        gap = (warped - out).abs().mean(1, keepdim=True) * 255
+        w = lam * torch.exp(-(gap / sig) ** 2)
+        if tau < 1e9:
+            w = w * (backward_warp(err(), tt) < tau).float()
+        num = num + w * warped
+        den = den + w
+    return num / den
 
 
 def flow_gap(ctx: Ctx) -> torch.Tensor:
@@ -356,6 +473,99 @@ def dis_doubt_at_t(ctx: Ctx) -> torch.Tensor:
                                                   backward_warp(ctx.err10, ctx.lin_t1)))
 
 
+# ---------------------------------------------------------------- masks inside a candidate
+def _logit(p: torch.Tensor) -> torch.Tensor:
+    p = p.clamp(1e-4, 1 - 1e-4)
+    return torch.log(p) - torch.log1p(-p)
+
+
+def occ_doubts(ctx: Ctx, t0: torch.Tensor, t1: torch.Tensor, blur: float = 0.0):
+    """d0 = FB error of F01 at the frame-0 pixel t reads from (high: that content is hidden in frame 1),
+    d1 = the same for frame 1 (px)."""
+    e01, e10 = ctx.err01, ctx.err10
+    if blur:
+        e01, e10 = smooth(e01, ctx.w / blur), smooth(e10, ctx.w / blur)
+    return backward_warp(e01, t0), backward_warp(e10, t1)
+
+
+def cand_mask(ctx: Ctx, key, spec: str, t0, t1, seen_w0, rife_w0, cand, own=None) -> torch.Tensor:
+    """Frame 0's share inside a candidate whose flows from t are t0, t1. '+'-separated ops applied in
+    order on a logit that starts at the candidate's own mask (own; DIS: the border-aware seen mask):
+    D: start from the border-aware mask; R: start from RIFE's mask; M<x>: start from x·seen + (1-x)·RIFE;
+    G: start from logit(seen) + logit(RIFE) (product of odds);
+    o<a>: + a·(min(d0,cap) - min(d1,cap)) (d: FB errors at the source pixels, px); c<cap>: the cap
+    (default 1e9; set before o); l<a>: + a·log((1+d0)/(1+d1)); b<div>: blur the FB errors by width/div first."""
+    base = own if own is not None else seen_w0
+    logit = _logit(base)
+    cap, blur = 1e9, 0.0
+    for o in [o for o in spec.split("+") if o]:
+        if o == "D":
+            logit = _logit(seen_w0)
+        elif o == "R":
+            logit = _logit(rife_w0)
+        elif o == "G":
+            logit = _logit(seen_w0) + _logit(rife_w0)
+        elif o.startswith("M"):
+            x = float(o[1:])
+            logit = _logit(x * seen_w0 + (1 - x) * rife_w0)
+        elif o.startswith("c"):
+            cap = float(o[1:])
+        elif o.startswith("b"):
+            blur = float(o[1:])
+        elif o.startswith("o") or o.startswith("l"):
+            a = float(o[1:])
+            d0, d1 = ctx.get(("occd", key, blur), lambda: occ_doubts(ctx, t0, t1, blur))
+            if o[0] == "o":
+                logit = logit + a * (d0.clamp(max=cap) - d1.clamp(max=cap))
+            else:
+                logit = logit + a * (torch.log1p(d0) - torch.log1p(d1))
+        else:
+            raise ValueError(o)
+    # keep the border-aware part: where only one frame's source is inside, that one wins
+    return torch.sigmoid(logit)
+
+
+def rife_tta(ctx: Ctx, tta: str, spec: str, zero):
+    """RIFE candidate averaged with its augmentations. tta: letters f (flip), r (reversed pair);
+    prefix 'V' averages the flows (one warp each side) instead of the warped frames."""
+    d = zero if spec == "lin" else shift(ctx, spec)
+    avg_flows = tta.startswith("V")
+    ests = [(torch.cat([ctx.r_t0, ctx.r_t1], 1), ctx.r_weight0)]
+    if "f" in tta:
+        ests.append(ctx.tta["flip"])
+    if "r" in tta:
+        ests.append(ctx.tta["rev"])
+    weight0 = sum(e[1] for e in ests) / len(ests)
+    if avg_flows:
+        flow = sum(e[0] for e in ests) / len(ests)
+        return backward_warp(ctx.i0, flow[:, 0:2] + d), backward_warp(ctx.i1, flow[:, 2:4] + d), weight0
+    w0 = sum(backward_warp(ctx.i0, e[0][:, 0:2] + d) for e in ests) / len(ests)
+    w1 = sum(backward_warp(ctx.i1, e[0][:, 2:4] + d) for e in ests) / len(ests)
+    return w0, w1, weight0
+
+
+def fixed_point_flows(ctx: Ctx, spec: str):
+    """DIS flows from t = 0.5 by fixed-point inversion, starting from Super SloMo's approximation.
+    A<n>: per side, F_t0 <- -0.5·F01(x + F_t0), F_t1 <- -0.5·F10(x + F_t1), n iterations;
+    S<n>: symmetric, F_t0 <- 0.25·(-F01(x + F_t0) + F10(x - F_t0)), F_t1 = -F_t0;
+    suffix r: start from RIFE's flows instead."""
+    def run():
+        kind, rest = spec[0], spec[1:]
+        start_rife = rest.endswith("r")
+        n = int(rest.rstrip("r"))
+        t0, t1 = (ctx.r_t0, ctx.r_t1) if start_rife else (ctx.lin_t0, ctx.lin_t1)
+        for _ in range(n):
+            if kind == "A":
+                t0, t1 = -0.5 * backward_warp(ctx.F01, t0), -0.5 * backward_warp(ctx.F10, t1)
+            elif kind == "S":
+                t0 = 0.25 * (-backward_warp(ctx.F01, t0) + backward_warp(ctx.F10, -t0))
+                t1 = -t0
+            else:
+                raise ValueError(spec)
+        return t0, t1
+    return ctx.get(("fp", spec), run)
+
+
 # ---------------------------------------------------------------- variants
 def make_variants(ctx: Ctx, names: list[str]) -> dict[str, torch.Tensor]:
     """Variant names:
@@ -364,12 +574,37 @@ def make_variants(ctx: Ctx, names: list[str]) -> dict[str, torch.Tensor]:
     out = {}
 
     def dcand(spec):
-        return ctx.get(("dc", spec), lambda: ctx.dis_candidate(zero if spec == "lin" else shift(ctx, spec)))
+        full = spec
+        spec, _, mspec = spec.partition("@")
+        fp = None
+        if "/" in spec:  # '<fixed-point spec>/<shift spec>': DIS flows from t by fixed-point inversion
+            fp, spec = spec.split("/")
+        d = zero if spec == "lin" else shift(ctx, spec)
+        b0, b1 = (ctx.lin_t0, ctx.lin_t1) if fp is None else fixed_point_flows(ctx, fp)
+        t0, t1 = b0 + d, b1 + d
+        base = ctx.get(("dc", full.partition("@")[0]), lambda: (backward_warp(ctx.i0, t0), backward_warp(ctx.i1, t1),
+                                                                ctx.dis_weight0(t0, t1)))
+        if not mspec:
+            return base
+        return ctx.get(("dcm", full), lambda: (base[0], base[1], cand_mask(
+            ctx, ("d", full.partition("@")[0]), mspec, t0, t1, base[2], ctx.r_weight0, base)))
 
     def rcand(spec):
+        if "/" in spec.partition("@")[0]:  # '<tta>/<shift spec>': RIFE with test-time augmentation
+            tta, rest = spec.split("/", 1)
+            return ctx.get(("rtta", spec), lambda: rife_tta(ctx, tta, rest, zero))
+        spec, _, mspec = spec.partition("@")
         if spec == "lin":
-            return (ctx.r_w0, ctx.r_w1, ctx.r_weight0)
-        return ctx.get(("rc", spec), lambda: ctx.rife_candidate(shift(ctx, spec)))
+            base = (ctx.r_w0, ctx.r_w1, ctx.r_weight0)
+            d = zero
+        else:
+            base = ctx.get(("rc", spec), lambda: ctx.rife_candidate(shift(ctx, spec)))
+            d = shift(ctx, spec)
+        if not mspec:
+            return base
+        t0, t1 = ctx.r_t0 + d, ctx.r_t1 + d
+        return ctx.get(("rcm", spec, mspec), lambda: (base[0], base[1], cand_mask(
+            ctx, ("r", spec), mspec, t0, t1, ctx.dis_weight0(t0, t1), base[2], base, own=base[2])))
 
     for name in names:
         if name == "dis":
@@ -382,7 +617,7 @@ def make_variants(ctx: Ctx, names: list[str]) -> dict[str, torch.Tensor]:
             out[name] = frame_of(rcand(name[3:-1] or "pix"))
         elif name.startswith("bl["):
             ds, rs, bs = name[3:-1].split("|")
-            out[name] = blend(ctx, dcand(ds or "pix"), rcand(rs or "pix"), bs)
+            out[name] = blend(ctx, dcand(ds or "pix"), rcand(rs or "pix"), bs, ds or "pix", rs or "pix")
         else:
             raise ValueError(name)
     return out
@@ -396,6 +631,17 @@ PRESET_LISTS = {
               "bl[warpR+g4|warpR+g4|w0.5]", "bl[warpR+g4|warpR+g4|w0.3]", "bl[pix|pix|f16w0.7]",
               "bl[warpR+g4|warpR+g4|f12w0.7]", "bl[warpR+g4|warpR+g4|f16w0.6]", "bl[warpR+g4|warpR+g4|f16w0.7]",
               "bl[warpD+g4|warpR+g4|f16w0.7]"],
+    # Follow-up (needs --tta): occlusion-aware / RIFE masks inside DIS, neighbour cues in the share,
+    # temporal support, fixed-point flows from t, RIFE flip test-time augmentation.
+    "followup": ["dis", "rife", "bl[warpR+g4|warpR+g4|f16w0.7]",
+                 "bl[warpR+g4@o0.1|warpR+g4|f16w0.7]", "bl[warpR+g4@o-0.05|warpR+g4|f16w0.7]",
+                 "bl[warpR+g4@l1|warpR+g4|f16w0.7]", "bl[warpR+g4@R|warpR+g4|f16w0.7]",
+                 "bl[warpR+g4@M0.5|warpR+g4|f16w0.7]", "bl[warpR+g4@G|warpR+g4|f16w0.7]",
+                 "bl[warpR+g4|warpR+g4|Xf16w0.7:e10s0]", "bl[warpR+g4|warpR+g4|Xf16w0.7:n30s16]",
+                 "bl[warpR+g4|warpR+g4|Xf16w0.7:D0.5c4]", "bl[S1/warpR+g4|warpR+g4|f16w0.7]",
+                 "bl[warpR+g4|f/warpR+g4|f16w0.7]", "bl[warpR+g4|f/warpR+g4|f24w0.7]",
+                 "bl[warpR+g4|f/warpR+g4|f32w0.7]", "bl[S1/warpR+g4|f/warpR+g4|f24w0.7]",
+                 "bl[S1/warpR+g4|f/warpR+g4|f32w0.7]"],
 }
 
 
@@ -407,8 +653,9 @@ def main():
     parser.add_argument("--cache", default="/tmp/vnn_quadvar_cache")
     parser.add_argument("--variants", default="base", help="comma-separated names or preset lists; ';' also splits")
     parser.add_argument("--cache-only", action="store_true")
+    parser.add_argument("--tta", action="store_true", help="also cache/load RIFE's flip and reversed-pair estimates")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     registry.load_plugins(entry_points=False)
     clips = ALL_CLIPS if args.all else args.clips
     names: list[str] = []
@@ -421,6 +668,8 @@ def main():
     with torch.no_grad():
         for clip in clips:
             data = build_cache(clip, Path(args.videos), Path(args.cache), holder)
+            if args.tta:
+                build_tta_cache(clip, data, Path(args.cache), holder)
             if args.cache_only:
                 continue
             scores: dict[str, list[float]] = {}
@@ -440,6 +689,8 @@ def report(results, clips, names):
     held = [c for c in HELD_OUT if c in clips]
     head = f"{'variant':<34}" + "".join(f"{short[c]:>8}" for c in clips)
     head += f"{'held':>8}" if held else ""
+    tune = [c for c in clips if c not in HELD_OUT]
+    head += f"{'tune':>8}" if tune and held else ""
     head += f"{'mean':>8}{'margin':>8}"
     print(head)
     for name in names:
@@ -447,6 +698,8 @@ def report(results, clips, names):
         line = f"{name:<34}" + "".join(f"{v:8.3f}" for v in row)
         if held:
             line += f"{np.mean([results[c][name] for c in held]):8.3f}"
+            if tune:
+                line += f"{np.mean([results[c][name] for c in tune]):8.3f}"
         margin = ""
         if all("dis" in results[c] and "rife" in results[c] for c in clips):
             margin = f"{min(results[c][name] - max(results[c]['dis'], results[c]['rife']) for c in clips):8.3f}"

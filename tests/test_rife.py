@@ -38,7 +38,7 @@ def test_shipped_rife_card_names_its_source_and_license():
 
 def test_rife_reproduces_the_published_network_on_a_real_pair():
     data = np.load(REFERENCE)
-    model = load_model("rife")
+    model = load_model("rife", params={"precision": "float32"})
     with torch.no_grad():
         ours = model.net(as_tensor(data["frame0"]), as_tensor(data["frame1"]))[0].numpy()
     assert np.abs(ours - data["reference"]).max() < 1e-4
@@ -46,6 +46,19 @@ def test_rife_reproduces_the_published_network_on_a_real_pair():
     with torch.no_grad():
         plugin = model(as_tensor(data["frame0"]), as_tensor(data["frame1"]), 0.5)[0].numpy()
     assert np.abs(plugin - data["reference"].clip(0, 1)).max() < 1e-4
+
+
+def test_rife_in_bf16_stays_close_to_float32_on_a_real_pair():
+    # What `precision: auto` runs on a CPU with native bf16 (forced here, so every CPU tests it):
+    # the convolutions in bf16, the flows summed in float32.
+    data = np.load(REFERENCE)
+    frame0, frame1 = as_tensor(data["frame0"]), as_tensor(data["frame1"])
+    with torch.no_grad():
+        exact = load_model("rife", params={"precision": "float32"})(frame0, frame1, 0.5)[0].numpy()
+        fast = load_model("rife", params={"precision": "bfloat16"})(frame0, frame1, 0.5)[0]
+    assert fast.dtype == torch.float32
+    error = np.abs(fast.numpy() - exact)
+    assert error.mean() < 1 / 255 and np.mean(error > 8 / 255) < 0.005
 
 
 def test_rife_weights_whose_hash_differs_are_refused(tmp_path):

@@ -60,14 +60,16 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
     small0, small1 = _pooled(frame0, scale), _pooled(frame1, scale)
     memory = memory or RememberedFlows()
     flow01, flow10 = memory(small0, small1, preset), memory(small1, small0, preset)
-    flows = resize_flow(torch.cat([flow01, flow10], dim=1), (height, width))
-    flow_t0, flow_t1 = flows_to_time(flows[:, 0:2], flows[:, 2:4], t)
-    shift = None
+    # A pixel whose forward and backward motion do not cancel is occluded or mismatched.
+    doubts = _mismatch(flow01, flow10), _mismatch(flow10, flow01)
+    # Everything at DIS's size, one resize to the frame's at the end (all of it is linear).
+    flow_t0, flow_t1 = flows_to_time(flow01, flow10, t)
+    fields = [flow_t0, flow_t1]
     if neighbours:
-        shift = acceleration_shift(small0, small1, flow01, flow10, t, neighbours, scale, preset, memory)
-        shift = resize_flow(shift, (height, width))
-        flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
-    return _compose(frame0, frame1, t, flow_t0, flow_t1, flow01, flow10, scale, shift)
+        shift = acceleration_shift(small0, small1, flow01, flow10, t, neighbours, scale, preset, memory, doubts)
+        fields = [flow_t0 + shift, flow_t1 + shift, shift]
+    full = resize_flow(torch.cat(fields, dim=1), (height, width)).split(2, dim=1)
+    return _compose(frame0, frame1, t, full[0], full[1], doubts, scale, full[2] if neighbours else None)
 
 
 ACCELERATION_TRUST_PX = 4.0  # forward-backward mismatch (full-resolution pixels) beyond which a path is not fitted
@@ -75,7 +77,8 @@ ACCELERATION_TRUST_PX = 4.0  # forward-backward mismatch (full-resolution pixels
 
 def acceleration_shift(small0: torch.Tensor, small1: torch.Tensor, flow01: torch.Tensor, flow10: torch.Tensor,
                        t: torch.Tensor, neighbours: Neighbours, scale: int, preset: str = "medium",
-                       memory: RememberedFlows | None = None) -> torch.Tensor:
+                       memory: RememberedFlows | None = None,
+                       doubts: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """What quadratic motion changes in both flows from t (Xu et al., "Quadratic Video
     Interpolation", 2019), at the size of the flows between the pair's frames (`small0`, `small1`:
     the frames `scale` times reduced, as DIS saw them). Each frame's pixel path to t is fitted
@@ -83,22 +86,24 @@ def acceleration_shift(small0: torch.Tensor, small1: torch.Tensor, flow01: torch
     approximation, both flows from t then move by minus the (t-weighted) change of those paths,
     each read where the pixel at t comes from. A path is fitted only where both of its flows are
     consistent forward and backward: elsewhere (occlusions, a neighbour across a cut) the pixel
-    keeps steady motion."""
+    keeps steady motion. `doubts`: the forward-backward mismatches of `flow01` and `flow10`, if
+    already computed."""
     memory = memory or RememberedFlows()
+    doubt0, doubt1 = doubts or (_mismatch(flow01, flow10), _mismatch(flow10, flow01))
     flow_t0, flow_t1 = flows_to_time(flow01, flow10, t)
     shift = torch.zeros_like(flow01)
-    # Per side: the pair's frame, its flows to and from the other frame, its neighbour and how many
+    # Per side: the pair's frame, its flow to the other frame and that flow's doubt, its neighbour and how many
     # intervals away that is, the time to reach (from this frame), the flow from t back to this
     # frame, and this side's share of the shift (Super SloMo's weights).
     sides = []
     if neighbours.before is not None:
-        sides.append((small0, flow01, flow10, neighbours.before, -neighbours.before_at, t, flow_t0, 1 - t))
+        sides.append((small0, flow01, doubt0, neighbours.before, -neighbours.before_at, t, flow_t0, 1 - t))
     if neighbours.after is not None:
-        sides.append((small1, flow10, flow01, neighbours.after, neighbours.after_at - 1, 1 - t, flow_t1, t))
-    for frame, flow_out, flow_back, neighbour, gap, s, from_t, share in sides:
+        sides.append((small1, flow10, doubt1, neighbours.after, neighbours.after_at - 1, 1 - t, flow_t1, t))
+    for frame, flow_out, doubt, neighbour, gap, s, from_t, share in sides:
         reduced = _pooled(neighbour, scale)
         to_neighbour, from_neighbour = memory(frame, reduced, preset), memory(reduced, frame, preset)
-        trusted = ((_mismatch(flow_out, flow_back) * scale < ACCELERATION_TRUST_PX)
+        trusted = ((doubt * scale < ACCELERATION_TRUST_PX)
                    & (_mismatch(to_neighbour, from_neighbour) * scale < ACCELERATION_TRUST_PX))
         change = (path(flow_out, to_neighbour, s, gap) - s * flow_out) * trusted
         shift = shift - share * backward_warp(change, from_t)
@@ -119,12 +124,11 @@ def path(flow_next: torch.Tensor, flow_prev: torch.Tensor, s, gap: float = 1.0) 
     return velocity * s + acceleration * (s * s / 2)
 
 
-def _compose(frame0, frame1, t, flow_t0, flow_t1, flow01, flow10, scale, shift=None) -> Candidate:
-    """Both frames warped to t, blended with the border-aware mask; forward-backward mismatch of
-    the (reduced) flows between them as the doubt."""
+def _compose(frame0, frame1, t, flow_t0, flow_t1, doubts, scale, shift=None) -> Candidate:
+    """Both frames warped to t, blended with the border-aware mask; `doubts`, the forward-backward
+    mismatch of the (reduced) flows between them, carried to t as the candidate's doubt."""
     height, width = frame0.shape[-2:]
-    # A pixel whose forward and backward motion do not cancel is occluded or mismatched.
-    doubt0, doubt1 = _mismatch(flow01, flow10), _mismatch(flow10, flow01)
+    doubt0, doubt1 = doubts
     warped0, warped1 = backward_warp(frame0, flow_t0), backward_warp(frame1, flow_t1)
     seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
     seen1 = t * inside_frame(flow_t1) + 1e-3

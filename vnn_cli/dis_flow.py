@@ -56,12 +56,23 @@ class RememberedFlows:
         self.size = size
         self.computed = 0  # flows computed (not remembered) so far
         self._flows: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        # The last few frames' luma, by identity: a pair's frames take part in several flows. The
+        # tensors are held, so an identity is never reused while remembered.
+        self._grays: list[tuple[torch.Tensor, np.ndarray]] = []
+
+    def _gray(self, frames: torch.Tensor) -> np.ndarray:
+        for seen, gray in self._grays:
+            if seen is frames:
+                return gray
+        gray = gray_uint8(frames)
+        self._grays = [*self._grays[-3:], (frames, gray)]
+        return gray
 
     def __call__(self, frame_a: torch.Tensor, frame_b: torch.Tensor, preset: str = "medium") -> torch.Tensor:
         """N×2×H×W flow a→b in pixels, on the frames' device and dtype."""
         engine = None
         flows = []
-        for a, b in zip(gray_uint8(frame_a), gray_uint8(frame_b)):
+        for a, b in zip(self._gray(frame_a), self._gray(frame_b)):
             key = (_content(a), _content(b), preset)
             flow = self._flows.get(key)
             if flow is None:

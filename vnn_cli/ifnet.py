@@ -61,8 +61,10 @@ class IFBlock(nn.Module):
         features = self.conv0(torch.cat([images, flow], dim=1))
         for i in range(self.residual_pairs):
             features = getattr(self, f"convblock{i}")(features) + features
-        flow_delta = _resize(self.conv1(features), scale) * scale
-        mask_delta = _resize(self.conv2(features), scale)
+        # Corrections leave in float32 whatever the convolutions ran in (bf16 under autocast):
+        # flows are pixel positions, which bf16's 8-bit mantissa cannot hold across a frame.
+        flow_delta = _resize(self.conv1(features).float(), scale) * scale
+        mask_delta = _resize(self.conv2(features).float(), scale)
         return flow_delta, mask_delta
 
 

@@ -8,15 +8,22 @@ bisects for other times.
 Motion is estimated at `scale` of the frame (1.0, 0.5, 0.25); `auto` uses 0.5 above 1920×1080,
 where the coarsest block's reach (about 1/16 of the frame) is too short for the motion of large
 frames and full-size estimation costs four times as much.
+
+`precision: auto` runs the convolutions in bfloat16 on a CPU that computes it natively (AMX or
+AVX512-BF16: about twice as fast, within 0.03 dB of float32 on five clips), in float32 elsewhere
+(emulated bf16 is slower) and on other devices (`--half` is theirs); flows and mask are summed in
+float32 either way. Training always runs in float32.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, register_model
+from vnn_cli.device import cpu_bf16_is_native
 from vnn_cli.ifnet import PAD_MULTIPLE, IFNet
 from vnn_cli.model_api import ModelParams
 
@@ -46,21 +53,33 @@ class Rife(FrameInterpolator):
 
     class Params(ModelParams):
         scale: Literal["auto", 1.0, 0.5, 0.25] = "auto"
+        precision: Literal["auto", "float32", "bfloat16"] = "auto"  # of the convolutions on a CPU
 
     def __init__(self, **params):
         super().__init__(**params)
         self.net = IFNet()
 
+    def precision(self, frames: torch.Tensor):
+        """The context the network runs in: bf16 autocast where it pays (see the module's docstring)."""
+        if self.training or frames.device.type != "cpu" or frames.dtype != torch.float32:
+            return nullcontext()
+        wanted = self.params.precision
+        if wanted == "bfloat16" or (wanted == "auto" and cpu_bf16_is_native()):
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return nullcontext()
+
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None) -> torch.Tensor:
         height, width = frame0.shape[-2:]
         s = scale if scale is not None else motion_scale(self.params.scale, height, width)
-        out = self.net(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)[..., :height, :width]
-        return out if self.training else out.clamp(0, 1)
+        with self.precision(frame0):
+            out = self.net(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)[..., :height, :width]
+        return out if self.training else out.float().clamp(0, 1)
 
     def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None):
         """Flows from t = 0.5 (N×4), mask logit and warped frames, cropped to the frames' size."""
         height, width = frame0.shape[-2:]
         s = scale if scale is not None else motion_scale(self.params.scale, height, width)
-        flow, mask, warped0, warped1 = self.net.estimate(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)
-        return tuple(x[..., :height, :width] for x in (flow, mask, warped0, warped1))
+        with self.precision(frame0):
+            flow, mask, warped0, warped1 = self.net.estimate(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)
+        return tuple(x[..., :height, :width].float() for x in (flow, mask, warped0, warped1))

@@ -78,11 +78,14 @@ class Speed:
 
 
 def model_speed(interpolator: Interpolator, method: str, width: int, height: int, runs: int) -> Speed:
-    frame0, frame1 = synthetic_frames(width, height, 3)[::2]
+    """One warm-up, then `runs` timed predictions, each on a pair it has not seen (a model may
+    remember what it computed for a frame, as in a video; a repeated pair would cost it nothing)."""
+    frames = synthetic_frames(width, height, 2 * runs + 3)
+    pairs = [(frames[i], frames[i + 2]) for i in range(0, 2 * runs + 1, 2)]
     with PeakMemory(interpolator.device) as peak:
-        interpolator(frame0, frame1, [0.5])  # warm-up
+        interpolator(*pairs[0], [0.5])  # warm-up
         times = []
-        for _ in range(runs):
+        for frame0, frame1 in pairs[1:]:
             started = time.perf_counter()
             interpolator(frame0, frame1, [0.5])
             times.append(time.perf_counter() - started)
