@@ -69,7 +69,7 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
         shift = acceleration_shift(small0, small1, flow01, flow10, t, neighbours, scale, preset, memory, doubts)
         fields = [flow_t0 + shift, flow_t1 + shift, shift]
     full = resize_flow(torch.cat(fields, dim=1), (height, width)).split(2, dim=1)
-    return _compose(frame0, frame1, t, full[0], full[1], doubts, scale, full[2] if neighbours else None)
+    return _compose(frame0, frame1, t, full[0], full[1], doubts, fields[0:2], scale, full[2] if neighbours else None)
 
 
 ACCELERATION_TRUST_PX = 4.0  # forward-backward mismatch (full-resolution pixels) beyond which a path is not fitted
@@ -124,18 +124,18 @@ def path(flow_next: torch.Tensor, flow_prev: torch.Tensor, s, gap: float = 1.0) 
     return velocity * s + acceleration * (s * s / 2)
 
 
-def _compose(frame0, frame1, t, flow_t0, flow_t1, doubts, scale, shift=None) -> Candidate:
+def _compose(frame0, frame1, t, flow_t0, flow_t1, doubts, small_flows, scale, shift=None) -> Candidate:
     """Both frames warped to t, blended with the border-aware mask; `doubts`, the forward-backward
-    mismatch of the (reduced) flows between them, carried to t as the candidate's doubt."""
+    mismatch of the (reduced) flows between them, carried to t (at DIS's size, along
+    `small_flows`, the flows from t there) as the candidate's doubt."""
     height, width = frame0.shape[-2:]
-    doubt0, doubt1 = doubts
     warped0, warped1 = backward_warp(frame0, flow_t0), backward_warp(frame1, flow_t1)
     seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
     seen1 = t * inside_frame(flow_t1) + 1e-3
-    doubt = F.interpolate(torch.cat([doubt0, doubt1], dim=1) * scale, size=(height, width), mode="bilinear",
-                          align_corners=False)
-    unreliable = torch.log1p(torch.maximum(backward_warp(doubt[:, 0:1], flow_t0), backward_warp(doubt[:, 1:2], flow_t1)))
-    return Candidate(warped0, warped1, seen0 / (seen0 + seen1), unreliable, shift)
+    doubt = torch.maximum(backward_warp(doubts[0], small_flows[0]), backward_warp(doubts[1], small_flows[1])) * scale
+    if scale != 1:
+        doubt = F.interpolate(doubt, size=(height, width), mode="bilinear", align_corners=False)
+    return Candidate(warped0, warped1, seen0 / (seen0 + seen1), torch.log1p(doubt), shift)
 
 
 def learned(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
@@ -144,16 +144,11 @@ def learned(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | Non
     mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost). `shift`
     (the classical candidate's, from quadratic motion) moves RIFE's flows from t by as much: RIFE
     assumes steady motion and knows nothing of the frames around the pair."""
-    flow, mask, warped0, warped1 = rife.estimate(frame0, frame1, scale)
+    _, mask, warped0, warped1 = rife.estimate(frame0, frame1, scale, shift)
     weight0 = torch.sigmoid(mask)
-    if shift is not None:
-        warped0, warped1 = backward_warp(frame0, flow[:, 0:2] + shift), backward_warp(frame1, flow[:, 2:4] + shift)
     if flip:
-        flow_f, mask_f, warped0_f, warped1_f = (x.flip(-1) for x in rife.estimate(frame0.flip(-1), frame1.flip(-1), scale))
-        if shift is not None:
-            flow_f = flow_f * torch.tensor([-1.0, 1.0, -1.0, 1.0], dtype=flow_f.dtype, device=flow_f.device).view(1, 4, 1, 1)
-            warped0_f = backward_warp(frame0, flow_f[:, 0:2] + shift)
-            warped1_f = backward_warp(frame1, flow_f[:, 2:4] + shift)
+        mirrored = None if shift is None else shift.flip(-1) * shift.new_tensor([-1.0, 1.0]).view(1, 2, 1, 1)
+        _, mask_f, warped0_f, warped1_f = (x.flip(-1) for x in rife.estimate(frame0.flip(-1), frame1.flip(-1), scale, mirrored))
         warped0, warped1 = (warped0 + warped0_f) / 2, (warped1 + warped1_f) / 2
         weight0 = (weight0 + torch.sigmoid(mask_f)) / 2
     # RIFE's own doubt: how much its two warped frames disagree.

@@ -76,10 +76,15 @@ class Rife(FrameInterpolator):
             out = self.net(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)[..., :height, :width]
         return out if self.training else out.float().clamp(0, 1)
 
-    def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None):
-        """Flows from t = 0.5 (N×4), mask logit and warped frames, cropped to the frames' size."""
+    def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
+                 shift: torch.Tensor | None = None):
+        """Flows from t = 0.5 (N×4), mask logit and warped frames, cropped to the frames' size.
+        `shift` (N×2) moves both flows of the final warps (see `IFNet.estimate`)."""
         height, width = frame0.shape[-2:]
         s = scale if scale is not None else motion_scale(self.params.scale, height, width)
+        if shift is not None:
+            shift = pad_for_scale(shift, s)
         with self.precision(frame0):
-            flow, mask, warped0, warped1 = self.net.estimate(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)
+            flow, mask, warped0, warped1 = self.net.estimate(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s,
+                                                             shift=shift)
         return tuple(x[..., :height, :width].float() for x in (flow, mask, warped0, warped1))
