@@ -57,3 +57,17 @@ def test_preset_from_the_config_file(vnn, pair, tmp_path, monkeypatch):
     (tmp_path / "vnn.toml").write_text('[interpolate]\npreset = "fastest"\n')
     result = vnn("config", "interpolate")
     assert result.code == 2 and "preset" in result.err
+
+
+def test_model_param_reaches_the_model_over_the_preset(vnn, pair, tmp_path):
+    a, c, _ = pair
+    made = {}
+    for name, extra in (("flow", ()), ("still", ("--model-param", "dis_preset=none"))):
+        result = vnn("interpolate", a, c, "-o", tmp_path / f"{name}.png", "--preset", "fast", *extra)
+        assert result.code == 0, result
+        made[name] = cv2.imread(str(tmp_path / f"{name}.png"))
+    assert np.abs(made["flow"].astype(int) - made["still"].astype(int)).mean() > 0.3  # no motion: another frame
+    refused = vnn("interpolate", a, c, "-o", tmp_path / "x.png", "--model-param", "no_such_knob=1")
+    assert refused.code != 0 and "no_such_knob" in refused.out + refused.err
+    bad = vnn("interpolate", a, c, "-o", tmp_path / "y.png", "--model-param", "judge_share")
+    assert bad.code != 0 and "KEY=VALUE" in bad.out + bad.err

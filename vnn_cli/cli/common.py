@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -73,3 +74,24 @@ def pass_params(function: Callable) -> Callable:
         return function(params)
 
     return wrapper
+
+
+def _parse_model_params(ctx, param, pairs) -> dict | None:
+    """KEY=VALUE pairs (VALUE read as JSON where it parses, else a string) -> a dict; None if none."""
+    if not pairs:
+        return None
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint="--model-param")
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value
+    return params
+
+
+model_param_option = click.option(
+    "--model-param", "model_params", multiple=True, callback=_parse_model_params,
+    help="Model parameter KEY=VALUE (JSON value), over the preset's; repeatable (see `vnn models NAME`).")

@@ -10,7 +10,7 @@ from ..pipeline import prepare_runtime
 from ..train.export import check_export, export_best
 from ..train.loop import Trainer
 from ..train.run_settings import resumed_settings
-from .common import command, pass_params, runtime_options, settings_for
+from .common import command, model_param_option, pass_params, runtime_options, settings_for
 from .render import console, console_err
 
 
@@ -53,7 +53,7 @@ def _validation_line(validation: dict, baselines: dict) -> str:
 @click.option("--val-max-width", type=int, default=None, help="Validation frames are scaled down to this width (default 640).")
 @click.option("--run-dir", type=click.Path(path_type=Path), default=None, help="Checkpoints and log (default runs/train).")
 @click.option("--weights", type=click.Path(path_type=Path), default=None, help="Start from these weights (fine-tuning).")
-@click.option("--model-param", "model_params", multiple=True, help="Model parameter KEY=VALUE (JSON value); repeatable.")
+@model_param_option
 @click.option("--minutes", type=float, default=None, help="Stop after this many minutes (checkpointed; --resume continues).")
 @click.option("--resume/--no-resume", default=None, help="Continue the run in --run-dir from its last checkpoint.")
 @click.option("--export", type=click.Path(path_type=Path), default=None,
@@ -74,7 +74,6 @@ def train_command(params: dict) -> None:
     model's default path) loads.
     """
     params["strides"] = _numbers(params.pop("strides"), "--strides")
-    params["model_params"] = _model_params(params.pop("model_params"))
     given = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items() if v is not None and v != ()}
     runtime, section = settings_for("train", params)
     if section.resume and not section.export_only:
@@ -107,23 +106,6 @@ def train_command(params: dict) -> None:
 def _read(section) -> list[Path]:
     """What training reads, that --export must never replace."""
     return [*section.data, *section.val, *(p for p in (section.weights, section.vgg_weights) if p is not None)]
-
-
-def _model_params(pairs) -> dict | None:
-    import json
-
-    if not pairs:
-        return None
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint="--model-param")
-        try:
-            params[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key.strip()] = value
-    return params
 
 
 class _TrainDisplay:

@@ -13,7 +13,7 @@ from ..scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from ..timing import MAX_FACTOR
 from ..video.images import is_image
 from ..video.media import expand_inputs, is_video
-from .common import command, exit_on, pass_params, progress_option, runtime_options, settings_for
+from .common import command, exit_on, model_param_option, pass_params, progress_option, runtime_options, settings_for
 from .render import batch_table, console, frame_progress
 
 
@@ -23,6 +23,7 @@ def model_options(function):
         click.option("--preset", "preset", type=click.Choice(["fast", "balanced", "best"]), default=None,
                      help="fast: classical flow; balanced (default): fusion, RIFE only where DIS is unsure; best: fusion with RIFE everywhere."),
         click.option("--weights", type=click.Path(path_type=Path), default=None, help="Weights file (default: the shipped ones)."),
+        model_param_option,
         click.option("--batch-size", type=int, default=None, help="Frames synthesized per model call."),
     ]):
         function = option(function)
