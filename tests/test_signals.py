@@ -249,3 +249,15 @@ def test_train_saves_a_checkpoint_on_sigterm(work):
     payload = load_checkpoint(work / "run" / LATEST)
     assert payload["model_name"] == "unet" and payload["step"] >= 0  # saved wherever the signal landed
     assert not temporaries(work)
+
+
+def test_bench_stops_on_sigterm_instead_of_scoring_it_as_a_failure(work, long_clip):
+    # The bench records a method that raises as a result and goes on: a signal is not one.
+    run = Run(work, "bench", long_clip.name, "--plugins", "slow.py", "--methods", "slow-blend,dis",
+              "--sizes", "none", "--no-e2e", "--json", "r.json", delay=0.3)
+    run.wait_for(run.marker.exists, "the bench's third model call")
+    code, err, seconds = run.interrupt(signal.SIGTERM)
+    assert code == 143, err
+    assert seconds < STOP_WITHIN_S, f"took {seconds:.1f} s to stop"
+    assert "interrupted" in err and "Traceback" not in err
+    assert not (work / "r.json").exists()

@@ -18,7 +18,7 @@ import torch
 
 from .._version import __version__
 from ..engine import Interpolator
-from ..errors import UnknownNameError, VnnError
+from ..errors import Interrupted, UnknownNameError, VnnError
 from ..fallback import Guarded
 from ..presets import PRESETS
 from ..settings import DEFAULT_MODEL, BenchSettings, InterpolateSettings
@@ -181,6 +181,8 @@ def _load_methods(methods: list[Method], device: torch.device, half: bool,
                 model = load_model(method.model_name, method.weights, dict(method.params), device)
                 interpolator = Interpolator(model, device, half=half, batch_size=1)
                 ready[method.name] = Guarded(interpolator) if method.kind == "guarded" else interpolator
+            except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
+                raise
             except Exception as exc:  # a plugin is foreign code: its failure is a result, not a crash
                 broken[method.name] = _describe(exc)
         steps.end()
@@ -199,6 +201,8 @@ def _score_clip(clip: Clip, methods: list[Method], ready: dict[str, Interpolator
                 score = score_minterpolate(clip, keep=keep)
             else:
                 score = score_model(ready[method.name], clip, method.name, keep=keep)
+        except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
+            raise
         except Exception as exc:  # reported in the table; the other methods still run
             score = Score(clip.name, method.name, error=_describe(exc))
         scores.append(score)
@@ -215,6 +219,8 @@ def _measure_speed(method: Method, ready: dict[str, Interpolator], broken: dict[
         if method.kind == "ffmpeg":
             return minterpolate_speed(width, height, runs)
         return model_speed(ready[method.name], method.name, width, height, runs)
+    except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
+        raise
     except Exception as exc:
         return Speed(method.name, size, error=_describe(exc))
 
@@ -326,6 +332,8 @@ def _run_end_to_end(clips: list[ClipInfo], scores: list[Score], ready: dict[str,
     own = next((s.fps for s in scores if s.clip == clip.name and s.method == model and not s.error), None)
     try:
         results = end_to_end(frames, probe(Path(clip.path)).fps, runs)
+    except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
+        raise
     except Exception as exc:
         return None, f"end to end failed: {_describe(exc)}"
     return EndToEnd(clip.name, clip.width, clip.height, model, own, results), ""
