@@ -49,7 +49,7 @@ def variants(before, frame0, frame1, after) -> dict[str, torch.Tensor]:
     out = {"dis": dis.frame, "dis_quadratic": quad.frame}
     if rife is not None:
         plain = learned(rife, frame0, frame1).frame
-        moved = learned(rife, frame0, frame1, shift=quad.shift).frame
+        moved = learned(rife, frame0, frame1, acceleration=quad.acceleration).frame
         out.update(rife=plain, blend=(dis.frame + plain) / 2, blend_quadratic=(quad.frame + plain) / 2,
                    rife_accel=moved, blend_quad_rife_accel=(quad.frame + moved) / 2)
     return out

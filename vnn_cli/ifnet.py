@@ -88,12 +88,11 @@ class IFNet(nn.Module):
 
     def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float = 1.0,
                  flow: torch.Tensor | None = None, mask: torch.Tensor | None = None,
-                 shift: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                 warp_last: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """Flows from t=0.5 to both frames (N×4: F_t→0 then F_t→1), the mask logit (frame 0's
-        weight before the sigmoid) and both warped frames. `flow`/`mask` start the refinement from
-        another estimate (zero by default). `shift` (N×2) moves both flows of the final warps only
-        (quadratic motion from outside, which the network knows nothing of); the flows returned
-        are the network's own."""
+        weight before the sigmoid) and both warped frames (None with `warp_last` off, for a
+        caller that warps with flows of its own making). `flow`/`mask` start the refinement from
+        another estimate (zero by default)."""
         n, _, height, width = frame0.shape
         if flow is None:
             flow = frame0.new_zeros(n, 4, height, width)
@@ -108,8 +107,9 @@ class IFNet(nn.Module):
             flow_b, mask_b = block(torch.cat([warped1, warped0, -mask], dim=1), _swap_flows(flow), s)
             flow = flow + (flow_a + _swap_flows(flow_b)) / 2
             mask = mask + (mask_a - mask_b) / 2
-            moved = flow if shift is None or block is not self.block2 else flow + shift.repeat(1, 2, 1, 1)
-            warped0, warped1 = backward_warp(frame0, moved[:, 0:2]), backward_warp(frame1, moved[:, 2:4])
+            if block is self.block2 and not warp_last:
+                return flow, mask, None, None
+            warped0, warped1 = backward_warp(frame0, flow[:, 0:2]), backward_warp(frame1, flow[:, 2:4])
         return flow, mask, warped0, warped1
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float = 1.0) -> torch.Tensor:

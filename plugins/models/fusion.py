@@ -103,7 +103,7 @@ class Fusion(FrameInterpolator):
                    neighbours: Neighbours | None = None) -> tuple[Candidate, Candidate]:
         with torch.no_grad():
             dis = self.classical(frame0, frame1, neighbours)
-            return dis, learned(self.rife, frame0, frame1, scale, self.params.flip, dis.shift)
+            return dis, learned(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration)
 
     def classical(self, frame0: torch.Tensor, frame1: torch.Tensor, neighbours: Neighbours | None) -> Candidate:
         return classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset,
@@ -133,9 +133,9 @@ class Fusion(FrameInterpolator):
         region = (..., slice(top, bottom), slice(left, right))
         a, b = pad_to_multiple(frame0[region], 32)[0], pad_to_multiple(frame1[region], 32)[0]
         crop_dis = Candidate(*(None if x is None else pad_to_multiple(x[region], 32)[0]
-                               for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable, dis.shift)))
+                               for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable, dis.acceleration)))
         with torch.no_grad():
-            rife = learned(self.rife, a, b, scale, self.params.flip, crop_dis.shift)
+            rife = learned(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration)
         out = self.fuse(self.inputs(a, b, crop_dis, rife))
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 

@@ -23,9 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, register_model
+from vnn_cli.candidates import shift_along
 from vnn_cli.device import cpu_bf16_is_native
 from vnn_cli.ifnet import PAD_MULTIPLE, IFNet
 from vnn_cli.model_api import ModelParams
+from vnn_cli.warp import backward_warp
 
 AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels
 
@@ -77,14 +79,20 @@ class Rife(FrameInterpolator):
         return out if self.training else out.float().clamp(0, 1)
 
     def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
-                 shift: torch.Tensor | None = None):
+                 acceleration: torch.Tensor | None = None):
         """Flows from t = 0.5 (N×4), mask logit and warped frames, cropped to the frames' size.
-        `shift` (N×2) moves both flows of the final warps (see `IFNet.estimate`)."""
+        `acceleration` (N×4, `vnn_cli.candidates.acceleration_fields`: quadratic motion from
+        outside, which the network knows nothing of) moves both flows of the final warps, read
+        along the network's own flows; the flows returned are the network's."""
         height, width = frame0.shape[-2:]
         s = scale if scale is not None else motion_scale(self.params.scale, height, width)
-        if shift is not None:
-            shift = pad_for_scale(shift, s)
         with self.precision(frame0):
             flow, mask, warped0, warped1 = self.net.estimate(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s,
-                                                             shift=shift)
-        return tuple(x[..., :height, :width].float() for x in (flow, mask, warped0, warped1))
+                                                             warp_last=acceleration is None)
+        flow, mask = flow[..., :height, :width].float(), mask[..., :height, :width].float()
+        if acceleration is None:
+            return flow, mask, warped0[..., :height, :width].float(), warped1[..., :height, :width].float()
+        # The moved flows may point past the frame's edge: warp the frames themselves (their
+        # border repeated), not the zero-padded ones the network saw.
+        moved = flow + shift_along(acceleration, flow[:, 0:2], flow[:, 2:4]).repeat(1, 2, 1, 1)
+        return flow, mask, backward_warp(frame0, moved[:, 0:2]), backward_warp(frame1, moved[:, 2:4])

@@ -9,7 +9,7 @@ The stages stay available (`--model-param scales=[8,4]`) for training on more da
    1024 pixels wide, at half resolution above, for speed), turned into flows from time t with
    Super SloMo's approximation. `dis_preset: none` starts from zero motion. Where the video gives
    the frames before and after the pair, each pixel's path is fitted through them (quadratic
-   motion, `vnn_cli.candidates.acceleration_shift`).
+   motion, `vnn_cli.candidates.acceleration_fields`).
 2. Cues the network need not learn to compute: forward-backward inconsistency of the two flows
    (occlusions) and where the motion points out of the picture (camera pans), which also sets the
    starting fusion mask.
@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, UNet, register_model
-from vnn_cli.candidates import acceleration_shift
+from vnn_cli.candidates import acceleration_fields, shift_along
 from vnn_cli.dis_flow import RememberedFlows
 from vnn_cli.errors import SettingsError
 from vnn_cli.model_api import ModelParams, Neighbours, as_time_tensor
@@ -140,8 +140,9 @@ class VnnFlow(FrameInterpolator):
                 if neighbours and self.params.neighbours and self.params.dis_preset != "none":
                     if frame0.shape[0] > 1:  # a batch of times of one pair: one shift per time
                         neighbours = neighbours.map(lambda x: x.expand(frame0.shape[0], -1, -1, -1))
-                    shift = acceleration_shift(*pyramid[scale], flow01, flow10, t, neighbours, scale,
-                                               self.params.dis_preset, self.flows)
+                    acceleration = acceleration_fields(*pyramid[scale], flow01, flow10, t, neighbours, scale,
+                                                       self.params.dis_preset, self.flows)
+                    shift = shift_along(acceleration, *flows_to_time(flow01, flow10, t))
             else:
                 flow01, flow10 = flows[:, 0:2], flows[:, 2:4]
             # Forward-backward inconsistency marks pixels that the other frame does not show
