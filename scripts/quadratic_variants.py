@@ -30,6 +30,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vnn_cli import registry  # noqa: E402
+from vnn_cli.candidates import dis_scale  # noqa: E402
 from vnn_cli.dis_flow import dis_flows  # noqa: E402
 from vnn_cli.metrics import psnr  # noqa: E402
 from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
@@ -40,14 +41,7 @@ ALL_CLIPS = ["megamind.avi", "pedestrians.avi", "ball.mp4", "bigbuckbunny.mp4", 
 HELD_OUT = ("megamind.avi", "pedestrians.avi")
 
 
-# ---------------------------------------------------------------- helpers copied from vnn_cli/candidates.py
-def dis_scale(width: int, max_width: int = 1024) -> int:
-    scale = 1
-    while max_width and width / scale > max_width:
-        scale *= 2
-    return scale
-
-
+# ---------------------------------------------------------------- helpers
 def pooled(frame: torch.Tensor, scale: int) -> torch.Tensor:
     return frame if scale == 1 else F.avg_pool2d(frame, scale, ceil_mode=True)
 
