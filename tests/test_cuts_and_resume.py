@@ -219,6 +219,19 @@ def test_factor_on_the_command_line_beats_fps_from_the_config(vnn, clip, tmp_pat
     assert probe_video(tmp_path / "out.mp4")["fps"] == 75
 
 
+
+def test_factor_and_fps_both_in_the_config_are_refused_unless_the_command_line_chooses(vnn, clip, tmp_path):
+    config = tmp_path / "vnn.toml"
+    config.write_text("[interpolate]\nfactor = 3\nfps = 60\n")
+    result = vnn("interpolate", clip, "-m", "blend", "--config", config, "-o", tmp_path / "out.mp4")
+    assert result.code == 2 and "factor and fps both set the output rate in the settings" in result.err, result
+    assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "out.mp4").exists()
+    chosen = vnn("interpolate", clip, "-m", "blend", "--config", config, "--fps", "50", "-o", tmp_path / "fps.mp4")
+    assert chosen.code == 0, chosen
+    from conftest import probe_video
+
+    assert probe_video(tmp_path / "fps.mp4")["fps"] == 50
+
 # ---- vnn models: full plugin paths at 80 columns --------------------------------------------------
 
 def test_models_shows_long_plugin_paths_whole_at_80_columns(vnn, tmp_path, monkeypatch):

@@ -178,6 +178,10 @@ def interpolate_command(params: dict) -> None:
     runtime, section = settings_for("interpolate", params)
     if params["factor"] is not None and section.fps is not None:  # --factor here beats an fps from the config file
         section.fps = None
+    elif params["fps"] is None and "factor" in section.model_fields_set and section.fps is not None:
+        # Both from the config file (or the environment): which one was meant is not ours to guess.
+        raise SettingsError("factor and fps both set the output rate in the settings (vnn.toml or VNN_* "
+                            "variables): keep one, or choose on the command line with --factor or --fps")
     if len(inputs) == 2 and all(is_image(p) for p in inputs):
         interpolator = build_interpolator(runtime, section, section.batch_size)
         written = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite)
