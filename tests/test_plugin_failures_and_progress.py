@@ -269,3 +269,18 @@ def test_line_progress_follows_the_clock_not_the_frames():
     assert len(out) == 11
     assert out[0] == "job: frame 10/100 (10%), 10.0 fps, elapsed 0:00:01, eta 0:00:09\n"
     assert out[-1] == "job: frame 100/100 (100%), 10.0 fps, elapsed 0:00:10, done\n"
+
+
+def test_bench_progress_follows_the_flag_in_steps(vnn, work, monkeypatch):
+    clip = write_clip(work / "clip.mp4", moving_frames(6), 25)
+    monkeypatch.setenv("VNN_PROGRESS_INTERVAL", "0")
+    result = vnn("bench", clip, "--methods", "dup,blend", "--sizes", "none", "--no-e2e", "--progress", "json")
+    assert result.code == 0, result
+    events = [json.loads(line) for line in result.err.splitlines() if line.startswith("{")]
+    assert events and set(events[0]) == {"input", "steps", "total", "elapsed", "eta", "status", "done"}
+    total = events[0]["total"]
+    assert [e["steps"] for e in events[:-1]] == list(range(1, total + 1))  # interval 0: every step
+    assert "clip.mp4: blend" in {e["status"] for e in events}
+    assert events[-1]["done"] is True and events[-1]["steps"] == total
+    quiet = vnn("bench", clip, "--methods", "dup", "--sizes", "none", "--no-e2e", "--progress", "none")
+    assert quiet.code == 0 and not any(line.startswith(("{", "bench:")) for line in quiet.err.splitlines()), quiet

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -12,8 +11,8 @@ from ..bench import run_bench, summarize, write_csv, write_examples, write_json,
 from ..bench.report import check_examples_folder
 from ..guard import check_output
 from ..pipeline import prepare_runtime
-from .common import command, pass_params, runtime_options, settings_for
-from .render import console, console_err
+from .common import command, pass_params, progress_option, runtime_options, settings_for
+from .render import console, console_err, step_progress
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -145,6 +144,7 @@ def _print(result) -> None:
 @click.option("--crop", type=int, default=None, help="Side of the example crops in pixels (default 256).")
 @click.option("--overwrite/--no-overwrite", default=None,
               help="Replace existing report files and a non-empty --examples folder, its old crops removed (default: refuse).")
+@progress_option
 @runtime_options
 @pass_params
 def bench_command(params: dict) -> None:
@@ -171,12 +171,9 @@ def bench_command(params: dict) -> None:
     if outputs["examples_dir"]:
         check_examples_folder(outputs["examples_dir"], section.overwrite, read)
     device = prepare_runtime(runtime)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console_err, transient=True, disable=not console_err.is_terminal) as bar:
-        task = bar.add_task("bench", total=None)
+    with step_progress("bench") as (progress, status):
         result = run_bench(inputs, section, device, runtime.half, want_examples=outputs["examples_dir"] is not None,
-                           progress=lambda done, total: bar.update(task, completed=done, total=total),
-                           status=lambda text: bar.update(task, description=text))
+                           progress=progress, status=status)
     _print(result)
     for key, write in _WRITERS.items():
         if outputs[key]:

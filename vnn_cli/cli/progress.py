@@ -21,12 +21,16 @@ class LineProgress:
 
     A job shorter than the interval writes nothing unless `always_final`: with progress asked for
     by name the last line always comes, while the default for a log keeps short runs quiet.
+
+    `unit` "frame" counts frames (with their rate); "step" counts a job's steps (`vnn bench`: a
+    method on a clip, at a size...), with `status`, the step last started, at the end of the line.
     """
 
     def __init__(self, description: str, interval: float, as_json: bool = False, always_final: bool = True,
-                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic):
+                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic, unit: str = "frame"):
         self.description, self.interval, self.as_json, self.always_final = description, interval, as_json, always_final
-        self.stream, self.clock = stream, clock
+        self.stream, self.clock, self.unit = stream, clock, unit
+        self.status = ""
         self.started = self.last = clock()
         self.done, self.total = 0, None
         self.lines = 0
@@ -49,7 +53,9 @@ class LineProgress:
         eta = None
         if self.total is not None and fps > 0:
             eta = max(0.0, (self.total - self.done) / fps)
-        if self.as_json:
+        if self.unit != "frame":
+            line = self._step_line(elapsed, eta, finished)
+        elif self.as_json:
             line = json.dumps({"input": self.description, "frames": self.done, "total": self.total,
                                "fps": round(fps, 2), "elapsed": round(elapsed, 2),
                                "eta": None if eta is None else round(eta, 2), "done": finished})
@@ -60,6 +66,22 @@ class LineProgress:
                 line += ", done"
             elif eta is not None:
                 line += f", eta {clock_time(eta)}"
+        self._emit(line)
+
+    def _step_line(self, elapsed: float, eta: float | None, finished: bool) -> str:
+        if self.as_json:
+            return json.dumps({"input": self.description, "steps": self.done, "total": self.total,
+                               "elapsed": round(elapsed, 2), "eta": None if eta is None else round(eta, 2),
+                               "status": self.status, "done": finished})
+        count = f"step {self.done}/{self.total} ({100 * self.done // max(1, self.total)}%)" if self.total else f"step {self.done}"
+        line = f"{self.description}: {count}, elapsed {clock_time(elapsed)}"
+        if finished:
+            return line + ", done"
+        if eta is not None:
+            line += f", eta {clock_time(eta)}"
+        return line + (f": {self.status}" if self.status else "")
+
+    def _emit(self, line: str) -> None:
         stream = self.stream or sys.stderr  # looked up now: a test may have replaced sys.stderr
         stream.write(line + "\n")
         stream.flush()

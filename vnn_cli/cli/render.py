@@ -6,7 +6,8 @@ import warnings
 from typing import Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
@@ -47,6 +48,32 @@ def frame_progress(description: str, mode: str | None = None, interval: float | 
         # lines say it all, and an error stays the only line on stderr.
         lines = LineProgress(description, interval, as_json=mode == "json", always_final=not by_default)
         yield lines
+        lines.close()
+
+
+@contextlib.contextmanager
+def step_progress(description: str) -> Iterator:
+    """`(progress, status)` callbacks for a job counted in steps (`vnn bench`), shown as
+    `--progress` asks: `progress(done, total)`, `status(text)` (the step last started)."""
+    mode, interval = state["progress"]
+    by_default = mode == "auto"
+    if by_default:
+        mode = "bar" if console_err.is_terminal else "plain"
+    if mode == "none":
+        yield (lambda done, total: None), (lambda text: None)
+    elif mode == "bar":
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=console_err, transient=True) as bar:
+            task = bar.add_task(description, total=None)
+            yield (lambda done, total: bar.update(task, completed=done, total=total),
+                   lambda text: bar.update(task, description=text))
+    else:
+        lines = LineProgress(description, interval, as_json=mode == "json", always_final=not by_default, unit="step")
+
+        def status(text: str) -> None:
+            lines.status = text
+
+        yield lines, status
         lines.close()
 
 
