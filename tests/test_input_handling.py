@@ -272,3 +272,18 @@ def test_numbering_step_is_one_frame_and_gaps_are_counted_in_steps():
     assert times.times == [0, Fraction(1, 10), Fraction(4, 10), Fraction(5, 10)] and times.end == Fraction(6, 10)
     assert "2 frames missing (20-30)" in note
     assert frame_numbers(["a_9.png", "a_10.png", "b_11.png"]) is None  # not one sequence's names
+
+
+def test_a_gap_of_millions_is_not_followed(vnn, tmp_path):
+    # 1, 2, 1000000: a stray file or numbers that are timestamps, not 999997 lost frames to render.
+    assert numbering_times([1, 2, 3, 1_000_000], Fraction(24))[0] is None
+    assert numbering_times([1, 2, 3, 30], Fraction(24))[0] is not None  # 26 lost beside 4: followed
+    seq = tmp_path / "seq"
+    seq.mkdir()
+    frames = moving_frames(3)
+    for n, frame in zip((1, 2, 1_000_000), frames):
+        write_image(seq / f"frame_{n:07d}.png", frame)
+    result = vnn("interpolate", seq, "-m", "blend", "--input-fps", "10", "-o", tmp_path / "out")
+    assert result.code == 0, result
+    assert "taken as consecutive frames" in result.out
+    assert len(images(tmp_path / "out")) == 5  # three frames at twice the rate, not two million

@@ -72,10 +72,15 @@ def frame_numbers(names: list[str]) -> list[int] | None:
     return [int(m[2]) for m in parts]
 
 
+MAX_MISSING_PER_FRAME = 10  # more missing frames than this per frame present: not a gap, a numbering
+
+
 def numbering_times(numbers: list[int] | None, fps: Fraction) -> tuple[FrameTimes | None, str]:
     """The frames' times when their numbering has gaps (None when it has none) and a note saying
     which frames are missing. The usual step between numbers (its greatest common divisor: 10 for
-    0, 10, 20 ...) is one frame."""
+    0, 10, 20 ...) is one frame. Gaps that would add more than `MAX_MISSING_PER_FRAME` missing
+    frames per frame present (1, 2, 1000000; numbers that are timestamps) are not followed: the
+    frames are taken as consecutive, with a note."""
     if not numbers or len(numbers) < 2:
         return None, ""
     steps = [b - a for a, b in zip(numbers, numbers[1:])]
@@ -87,6 +92,10 @@ def numbering_times(numbers: list[int] | None, fps: Fraction) -> tuple[FrameTime
     times = [Fraction(n - numbers[0], unit) / fps for n in numbers]
     gaps = [(a + unit, b - unit) for a, b in zip(numbers, numbers[1:]) if b - a > unit]
     missing = sum((b - a) // unit + 1 for a, b in gaps)
+    if missing > MAX_MISSING_PER_FRAME * len(numbers):
+        return None, (f"numbering gaps would mean {missing} missing frames beside {len(numbers)} present "
+                      f"({numbers[0]} … {numbers[-1]}): taken as consecutive frames instead (renumber them "
+                      f"to follow the gaps)")
     shown = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in gaps[:3]) + (", ..." if len(gaps) > 3 else "")
     note = (f"numbering gaps: {missing} frame{'s' * (missing > 1)} missing ({shown}); the frames after keep "
             f"their times and the missing ones are filled in")
