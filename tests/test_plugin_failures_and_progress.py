@@ -284,3 +284,19 @@ def test_bench_progress_follows_the_flag_in_steps(vnn, work, monkeypatch):
     assert events[-1]["done"] is True and events[-1]["steps"] == total
     quiet = vnn("bench", clip, "--methods", "dup", "--sizes", "none", "--no-e2e", "--progress", "none")
     assert quiet.code == 0 and not any(line.startswith(("{", "bench:")) for line in quiet.err.splitlines()), quiet
+
+
+def test_train_progress_follows_the_flag(vnn, work, monkeypatch):
+    clips = [write_clip(work / f"{name}.mp4", moving_frames(8, seed=seed), 25) for name, seed in (("a", 0), ("b", 1))]
+    monkeypatch.setenv("VNN_PROGRESS_INTERVAL", "0")
+    tiny = ("-m", "unet", "--model-param", "widths=[8,16]", "--model-param", "convs_per_level=1", "--steps", "3",
+            "--val-every", "3", "--batch-size", "2", "--crop", "32", "--val-frames", "5", "--device", "cpu", "--no-amp")
+    result = vnn("train", "--data", clips[0], "--val", clips[1], "--run-dir", work / "run", *tiny, "--progress", "json")
+    assert result.code == 0, result
+    events = [json.loads(line) for line in result.err.splitlines() if line.startswith("{")]
+    steps = [e for e in events if "steps" in e]
+    assert [e["steps"] for e in steps[:-1]][-3:] == [1, 2, 3] and steps[-1]["done"] is True, result.err
+    assert all(e["input"] == "train" and e["total"] == 3 and "loss" in e["status"] for e in steps[:-1])
+    validations = [e for e in events if "validation" in e]
+    assert validations[-1]["step"] == 3 and validations[-1]["validation"]["psnr"] > 0
+    assert all(line.startswith("{") for line in result.err.splitlines() if line.strip()), result.err

@@ -1,6 +1,7 @@
 """`vnn train`: train a model plugin, resume a run, export its best checkpoint as weights."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -10,7 +11,8 @@ from ..pipeline import prepare_runtime
 from ..train.export import check_export, export_best
 from ..train.loop import Trainer
 from ..train.run_settings import resumed_settings
-from .common import command, model_param_option, pass_params, runtime_options, settings_for
+from .common import command, model_param_option, pass_params, progress_option, runtime_options, settings_for, state
+from .progress import LineProgress
 from .render import console, console_err
 
 
@@ -61,6 +63,7 @@ def _validation_line(validation: dict, baselines: dict) -> str:
 @click.option("--export-only", is_flag=True, default=None, help="Only export --run-dir's best checkpoint to --export.")
 @click.option("--overwrite/--no-overwrite", default=None, help="Let --export replace existing weights (default: refuse).")
 @click.option("--amp/--no-amp", default=None, help="bf16 mixed precision on CUDA (default on).")
+@progress_option
 @runtime_options
 @pass_params
 def train_command(params: dict) -> None:
@@ -87,7 +90,7 @@ def train_command(params: dict) -> None:
         return
     if section.export is not None:  # before hours of training, not after
         check_export(section.export, section.overwrite, _read(section))
-    with _TrainDisplay() as display:
+    with _display() as display:
         trainer = Trainer(section, device, progress=display.update, loading=display.loading)
         if section.resume:
             trainer.resume()
@@ -108,6 +111,26 @@ def _read(section) -> list[Path]:
     return [*section.data, *section.val, *(p for p in (section.weights, section.vgg_weights) if p is not None)]
 
 
+def _data_line(trainer: Trainer) -> str:
+    data = trainer.data
+    return (f"training on {len(data.clips)} sources, {len(data.candidates)} examples "
+            f"(skipped: {data.skipped['static']} static, {data.skipped['scene cut']} across a cut); "
+            f"validating on {', '.join(c.name for c in trainer.val_clips)}")
+
+
+def _display():
+    """The training display `--progress` asks for: a bar on a terminal (`auto`, `bar`), else a
+    line every `progress_interval` seconds (`plain`, or one JSON object a line with `json`), or
+    nothing but the validation results (`none`)."""
+    mode, interval = state["progress"]
+    by_default = mode == "auto"
+    if by_default:
+        mode = "bar" if console_err.is_terminal else "plain"
+    if mode == "bar":
+        return _TrainDisplay()
+    return _TrainLines(interval, mode, always_final=not by_default)
+
+
 class _TrainDisplay:
     """A rich bar with loss, learning rate, steps/s and time left, plus a line per validation."""
 
@@ -115,7 +138,7 @@ class _TrainDisplay:
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]}  lr {task.fields[lr]}  {task.fields[rate]} steps/s  best {task.fields[best]}"),
                    TimeRemainingColumn()]
-        self.bar = Progress(*columns, console=console_err, disable=not console_err.is_terminal)
+        self.bar = Progress(*columns, console=console_err)
         self.task = None
         self.trainer = None
 
@@ -132,10 +155,7 @@ class _TrainDisplay:
 
     def start(self, trainer: Trainer) -> None:
         self.trainer = trainer
-        data = trainer.data
-        console_err.print(f"training on {len(data.clips)} sources, {len(data.candidates)} examples "
-                          f"(skipped: {data.skipped['static']} static, {data.skipped['scene cut']} across a cut); "
-                          f"validating on {', '.join(c.name for c in trainer.val_clips)}")
+        console_err.print(_data_line(trainer))
         self.bar.update(self.task, description="training", completed=trainer.step, total=trainer.settings.steps)
 
     def update(self, progress) -> None:
@@ -145,6 +165,47 @@ class _TrainDisplay:
         if progress.validation is not None:
             line = _validation_line(progress.validation, self.trainer.baselines)
             self.bar.console.print(f"step {progress.step}: {line}")
+
+
+
+class _TrainLines:
+    """Training progress as lines (a log, a render farm, CI): steps, loss, learning rate and rate
+    every `interval` seconds, and each validation as it comes; `json`: one object a line."""
+
+    def __init__(self, interval: float, mode: str, always_final: bool):
+        self.mode = mode
+        self.lines = None if mode == "none" else LineProgress("train", interval, as_json=mode == "json",
+                                                               always_final=always_final, unit="step")
+        self.trainer = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, failed, *exc):
+        if self.lines is not None and failed is None:
+            self.lines.close()
+        return False
+
+    def loading(self, done: int, total: int) -> None:
+        pass
+
+    def start(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        if self.mode == "plain":
+            console_err.print(_data_line(trainer), markup=False, highlight=False)
+
+    def update(self, progress) -> None:
+        if self.lines is not None:
+            best = f", best {progress.best_psnr:.2f} dB" if progress.best_psnr is not None else ""
+            self.lines.status = f"loss {progress.loss:.4f}, lr {progress.lr:.2e}, {progress.steps_per_second:.2f} steps/s{best}"
+            self.lines(progress.step, progress.total)
+        if progress.validation is not None:
+            if self.mode == "json":
+                console_err.print(json.dumps({"input": "train", "step": progress.step, "validation": progress.validation,
+                                              "baselines": self.trainer.baselines}), markup=False, highlight=False, soft_wrap=True)
+            else:
+                console_err.print(f"step {progress.step}: {_validation_line(progress.validation, self.trainer.baselines)}",
+                                  markup=False, highlight=False)
 
 
 COMMANDS = [train_command]
