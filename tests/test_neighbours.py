@@ -75,12 +75,13 @@ def test_neighbours_at_their_real_times_when_a_duplicate_is_dropped(tmp_path: Pa
     model = Recorder()
     interpolate_video(folder, tmp_path / "out", Interpolator(model), factor=2, image_fps=Fraction(10),
                       workflow=Workflow(dedup=True))
-    by_level: dict[int, tuple[float, float]] = {}
-    for level, _, _, b_at, a_at in model.seen:  # the pair's first call: deeper bisection levels get none
-        by_level.setdefault(level, (b_at, a_at))
-    assert by_level[80] == (-0.5, 1.5)  # pair (1, 3): neighbours frames 0 and 4, one interval out each
-    assert by_level[100] == (-2.0, 2.0)  # pair (3, 4): frame 1 is two intervals before frame 3
-    assert by_level[60] == (-1.0, 3.0)  # pair (0, 1): no frame before; frame 3 is two intervals after 1
+    times = [(before, after, b_at, a_at) for _, before, after, b_at, a_at in model.seen]
+    assert (True, True, -0.5, 1.5) in times  # pair (1, 3): frames 0 and 4 one interval out each
+    assert (True, True, -2.0, 2.0) in times  # pair (3, 4): frame 1 is two intervals before frame 3
+    assert (False, True, -1.0, 3.0) in times  # pair (0, 1): no frame before; frame 3 two intervals after 1
+    # Pair (1, 3) spans two intervals: its quarters are sub-pairs of the bisection, each seeing
+    # frames one of its own spans out (frame 0 or 4, or the other half's end).
+    assert len(times) == 6 and times.count((True, True, -1.0, 2.0)) == 2
 
 
 def pan(positions: list[int], width: int = 128, height: int = 96) -> list[np.ndarray]:

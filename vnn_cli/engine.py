@@ -14,8 +14,9 @@ What a model may declare, all optional (read with getattr, so any FrameInterpola
 
 Models that know only t = 0.5 reach other times by recursive bisection: halves, quarters, ...
 up to the nearest power of two at or above the finest step asked for, then each time takes the
-nearest frame of that dyadic grid (factor 3 uses 1/4 and 3/4). Only the first level (t = 0.5 of the
-input pair) sees the neighbours: the frames around a half-interval are not in the video.
+nearest frame of that dyadic grid (factor 3 uses 1/4 and 3/4). With neighbours, a deeper level's
+sub-pair sees the grid's frames around it (real or synthesized at an earlier level), and the pair's
+own neighbours where the grid ends.
 """
 from __future__ import annotations
 
@@ -38,6 +39,26 @@ def bisection_depth(times: Sequence[float]) -> int:
     """Levels of halving needed so the dyadic grid k/2**L comes within half a step of every time."""
     finest = min(min(t, 1 - t) for t in times)
     return max(1, math.ceil(math.log2(1 / finest))) if finest > 0 else 1
+
+
+def _sub_neighbours(grid: dict[int, torch.Tensor], steps: int, left: int, span: int,
+                    around: Neighbours | None) -> Neighbours | None:
+    """The frames around the sub-pair (left, left + span) of a pair's dyadic grid of `steps`, in
+    the sub-pair's units: the grid's frames one span out where the grid has them (the pair's own
+    frames, or ones synthesized at an earlier level), else the pair's neighbours, further out."""
+    if around is None:
+        return None
+    right = left + span
+    if left - span >= 0:
+        before, before_at = grid[left - span], -1.0
+    else:
+        before, before_at = around.before, (around.before_at * steps - left) / span
+    if right + span <= steps:
+        after, after_at = grid[right + span], 2.0
+    else:
+        after, after_at = around.after, (around.after_at * steps - left) / span
+    found = Neighbours(before, after, before_at, after_at)
+    return found if found else None
 
 
 class Interpolator:
@@ -186,7 +207,8 @@ class Interpolator:
 
     def _bisect_many(self, padded: list[tuple]) -> list[list[torch.Tensor]]:
         """The dyadic grid of every pair filled level by level, each level's midpoints of all the
-        pairs batched together (the first level's with the pairs' neighbours)."""
+        pairs batched together; with neighbours, each sub-pair gets the grid's frames around it
+        (the pair's own neighbours at its ends)."""
         grids, depths = [], []
         for p0, p1, times, _ in padded:
             steps = 2 ** bisection_depth(times)
@@ -201,7 +223,7 @@ class Interpolator:
                     continue
                 for left in range(0, steps, span):
                     lefts.append(grid[left]), rights.append(grid[left + span]), where.append((index, left + span // 2))
-                    around.append(padded[index][3] if span == steps else None)
+                    around.append(_sub_neighbours(grid, steps, left, span, padded[index][3]))
                 span_of[index] = span // 2
             for (index, position), frame in zip(where, self._forward_chunked(lefts, rights, [0.5] * len(lefts), around)):
                 grids[index][position] = frame
