@@ -25,17 +25,24 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} fps" if speed else "- fps", style="progress.data.speed")
 
 
+def progress_mode(mode: str | None = None, interval: float | None = None) -> tuple[str, float, bool]:
+    """(mode, interval, chosen by default) for a progress display: `mode` and `interval` as given,
+    else the command's settings; `auto` resolved to a bar on a terminal, plain lines elsewhere (a
+    log, a render farm, CI), where a bar would show nothing until the end."""
+    asked, every = state["progress"]
+    mode, interval = mode or asked, every if interval is None else interval
+    if mode != "auto":
+        return mode, interval, False
+    return ("bar" if console_err.is_terminal else "plain"), interval, True
+
+
 @contextlib.contextmanager
 def frame_progress(description: str, mode: str | None = None, interval: float | None = None) -> Iterator:
     """A callback `(done, total)` that shows how far a job is, as `--progress` asks (default: the
     command's settings): `bar` (frames per second, time left), `plain` or `json` lines every
     `interval` seconds, `none`; `auto` is a bar on a terminal and plain lines elsewhere (a log, a
     render farm, CI), where a bar would show nothing until the end."""
-    asked, every = state["progress"]
-    mode, interval = mode or asked, every if interval is None else interval
-    by_default = mode == "auto"
-    if by_default:
-        mode = "bar" if console_err.is_terminal else "plain"
+    mode, interval, by_default = progress_mode(mode, interval)
     if mode == "none":
         yield lambda done, total: None
     elif mode == "bar":
@@ -55,10 +62,7 @@ def frame_progress(description: str, mode: str | None = None, interval: float | 
 def step_progress(description: str) -> Iterator:
     """`(progress, status)` callbacks for a job counted in steps (`vnn bench`), shown as
     `--progress` asks: `progress(done, total)`, `status(text)` (the step last started)."""
-    mode, interval = state["progress"]
-    by_default = mode == "auto"
-    if by_default:
-        mode = "bar" if console_err.is_terminal else "plain"
+    mode, interval, by_default = progress_mode()
     if mode == "none":
         yield (lambda done, total: None), (lambda text: None)
     elif mode == "bar":

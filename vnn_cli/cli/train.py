@@ -11,9 +11,9 @@ from ..pipeline import prepare_runtime
 from ..train.export import check_export, export_best
 from ..train.loop import Trainer
 from ..train.run_settings import resumed_settings
-from .common import command, model_param_option, pass_params, progress_option, runtime_options, settings_for, state
+from .common import command, model_param_option, pass_params, progress_option, runtime_options, settings_for
 from .progress import LineProgress
-from .render import console, console_err
+from .render import console, console_err, progress_mode
 
 
 def _numbers(text: str | None, option: str) -> list[int] | None:
@@ -122,10 +122,7 @@ def _display():
     """The training display `--progress` asks for: a bar on a terminal (`auto`, `bar`), else a
     line every `progress_interval` seconds (`plain`, or one JSON object a line with `json`), or
     nothing but the validation results (`none`)."""
-    mode, interval = state["progress"]
-    by_default = mode == "auto"
-    if by_default:
-        mode = "bar" if console_err.is_terminal else "plain"
+    mode, interval, by_default = progress_mode()
     if mode == "bar":
         return _TrainDisplay()
     return _TrainLines(interval, mode, always_final=not by_default)
