@@ -164,9 +164,10 @@ class Interpolator:
         out: list[torch.Tensor] = []
         start = 0
         while start < len(ts):
-            stop = start + 1 if neighbours[start] else start + self.batch_size
-            while stop > start + 1 and any(neighbours[start:stop]):
-                stop -= 1
+            stop = start + 1
+            if not neighbours[start]:  # a batch, up to the next item with neighbours
+                while stop < min(len(ts), start + self.batch_size) and not neighbours[stop]:
+                    stop += 1
             t = torch.tensor(ts[start:stop], device=self.device, dtype=self.dtype)
             out.extend(self._forward(self._stack(lefts[start:stop]), self._stack(rights[start:stop]), t,
                                      neighbours[start]).split(1))
