@@ -63,7 +63,7 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
     memory = memory or RememberedFlows()
     flow01, flow10 = memory(small0, small1, preset), memory(small1, small0, preset)
     # A pixel whose forward and backward motion do not cancel is occluded or mismatched.
-    doubts = _mismatch(flow01, flow10), _mismatch(flow10, flow01)
+    doubts = mismatch(flow01, flow10), mismatch(flow10, flow01)
     # Everything at DIS's size, one resize to the frame's at the end (all of it is linear).
     flow_t0, flow_t1 = flows_to_time(flow01, flow10, t)
     fields = [flow_t0, flow_t1]
@@ -94,7 +94,7 @@ def acceleration_fields(small0: torch.Tensor, small1: torch.Tensor, flow01: torc
     keeps steady motion. `doubts`: the forward-backward mismatches of `flow01` and `flow10`, if
     already computed."""
     memory = memory or RememberedFlows()
-    doubt0, doubt1 = doubts or (_mismatch(flow01, flow10), _mismatch(flow10, flow01))
+    doubt0, doubt1 = doubts or (mismatch(flow01, flow10), mismatch(flow10, flow01))
     fields = [torch.zeros_like(flow01), torch.zeros_like(flow01)]
     # Per side: which side, the pair's frame, its flow to the other frame and that flow's doubt,
     # its neighbour and how many intervals away that is, the time to reach (from this frame), and
@@ -108,7 +108,7 @@ def acceleration_fields(small0: torch.Tensor, small1: torch.Tensor, flow01: torc
         reduced = _pooled(neighbour, scale)
         to_neighbour, from_neighbour = memory(frame, reduced, preset), memory(reduced, frame, preset)
         trusted = ((doubt * scale < ACCELERATION_TRUST_PX)
-                   & (_mismatch(to_neighbour, from_neighbour) * scale < ACCELERATION_TRUST_PX))
+                   & (mismatch(to_neighbour, from_neighbour) * scale < ACCELERATION_TRUST_PX))
         change = (path(flow_out, to_neighbour, s, gap) - s * flow_out) * trusted
         fields[side] = -share * change
     return torch.cat(fields, dim=1)
@@ -121,7 +121,7 @@ def shift_along(acceleration: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torc
     return backward_warp(acceleration[:, 0:2], flow_t0) + backward_warp(acceleration[:, 2:4], flow_t1)
 
 
-def _mismatch(flow_ab: torch.Tensor, flow_ba: torch.Tensor) -> torch.Tensor:
+def mismatch(flow_ab: torch.Tensor, flow_ba: torch.Tensor) -> torch.Tensor:
     """N×1×H×W: how far a pixel of a lands from where it started after going to b and back."""
     return (flow_ab + backward_warp(flow_ba, flow_ab)).norm(dim=1, keepdim=True)
 

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, UNet, register_model
-from vnn_cli.candidates import acceleration_fields, shift_along
+from vnn_cli.candidates import acceleration_fields, mismatch, shift_along
 from vnn_cli.dis_flow import RememberedFlows
 from vnn_cli.errors import SettingsError
 from vnn_cli.model_api import ModelParams, Neighbours, as_time_tensor
@@ -132,25 +132,26 @@ class VnnFlow(FrameInterpolator):
         t = as_time_tensor(t, frame0)
         height, width = frame0.shape[-2:]
         pyramid = _pyramid(frame0, frame1, max((self.params.dis_scale, *self.params.scales)))
-        shift = None
+        fit = flows is None and neighbours and self.params.neighbours and self.params.dis_preset != "none"
         with torch.no_grad():
             if flows is None:
                 scale = self.flow_scale(width)
                 flow01, flow10 = self.initial_flows(*pyramid[scale])
-                if neighbours and self.params.neighbours and self.params.dis_preset != "none":
-                    if frame0.shape[0] > 1:  # a batch of times of one pair: one shift per time
-                        neighbours = neighbours.map(lambda x: x.expand(frame0.shape[0], -1, -1, -1))
-                    acceleration = acceleration_fields(*pyramid[scale], flow01, flow10, t, neighbours, scale,
-                                                       self.params.dis_preset, self.flows)
-                    shift = shift_along(acceleration, *flows_to_time(flow01, flow10, t))
             else:
                 flow01, flow10 = flows[:, 0:2], flows[:, 2:4]
             # Forward-backward inconsistency marks pixels that the other frame does not show
-            # (occlusions): a cue for the fusion mask that the net need not learn to compute.
-            occluded0 = torch.log1p((flow01 + backward_warp(flow10, flow01)).norm(dim=1, keepdim=True))
-            occluded1 = torch.log1p((flow10 + backward_warp(flow01, flow10)).norm(dim=1, keepdim=True))
+            # (occlusions): a cue for the fusion mask that the net need not learn to compute,
+            # and where quadratic motion is not fitted.
+            doubts = mismatch(flow01, flow10), mismatch(flow10, flow01)
+            occluded0, occluded1 = torch.log1p(doubts[0]), torch.log1p(doubts[1])
         flow_t0, flow_t1 = flows_to_time(flow01, flow10, t)
-        if shift is not None:
+        if fit:
+            with torch.no_grad():
+                if frame0.shape[0] > 1:  # a batch of times of one pair: one shift per time
+                    neighbours = neighbours.map(lambda x: x.expand(frame0.shape[0], -1, -1, -1))
+                acceleration = acceleration_fields(*pyramid[scale], flow01, flow10, t, neighbours, scale,
+                                                   self.params.dis_preset, self.flows, doubts)
+                shift = shift_along(acceleration, flow_t0, flow_t1)
             flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
         mask = self.initial_mask(flow_t0, flow_t1, t)
         residual = None
