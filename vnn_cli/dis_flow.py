@@ -35,11 +35,12 @@ def dis_flows(frame0: torch.Tensor, frame1: torch.Tensor, preset: str = "medium"
         forward.append(engine.calc(a, b, None))
         backward.append(engine.calc(b, a, None))
 
-    def as_tensor(flows: list[np.ndarray]) -> torch.Tensor:
-        tensor = torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2)
-        return tensor.to(frame0.device, frame0.dtype)
+    return _as_tensor(forward, frame0), _as_tensor(backward, frame0)
 
-    return as_tensor(forward), as_tensor(backward)
+
+def _as_tensor(flows: list[np.ndarray], like: torch.Tensor) -> torch.Tensor:
+    """OpenCV's H×W×2 flows, stacked as N×2×H×W on `like`'s device and dtype."""
+    return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(like.device, like.dtype)
 
 
 def _content(gray: np.ndarray) -> tuple:
@@ -85,4 +86,4 @@ class RememberedFlows:
             else:
                 self._flows.move_to_end(key)
             flows.append(flow)
-        return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(frame_a.device, frame_a.dtype)
+        return _as_tensor(flows, frame_a)
