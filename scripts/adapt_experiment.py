@@ -23,11 +23,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vnn_cli import registry  # noqa: E402
-from vnn_cli.engine import Interpolator  # noqa: E402
-from vnn_cli.metrics import psnr  # noqa: E402
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
-from vnn_cli.weights import load_model  # noqa: E402
+
+from vnn_cli.core import plugins
+from vnn_cli.render.engine import Interpolator  # noqa: E402
+from vnn_cli.eval.metrics import psnr  # noqa: E402
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
+from vnn_cli.nn.weights import load_model  # noqa: E402
 
 VALIDATION = ["megamind.avi", "pedestrians.avi"]
 
@@ -70,7 +71,7 @@ def main() -> None:
     parser.add_argument("--fusion", action="store_true", help="also score the best preset with the adapted RIFE")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    registry.load_plugins(entry_points=False)
+    plugins.load_plugins(entry_points=False)
     rife = load_model("rife")
     for name in VALIDATION:
         frames = load_eval_frames(args.videos / name, 21)

@@ -16,20 +16,21 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vnn_cli import registry  # noqa: E402
-from vnn_cli.candidates import classical  # noqa: E402
-from vnn_cli.dis_flow import dis_flows  # noqa: E402
-from vnn_cli.metrics import psnr  # noqa: E402
-from vnn_cli.model_api import as_time_tensor  # noqa: E402
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
-from vnn_cli.warp import flows_to_time  # noqa: E402
-from vnn_cli.weights import load_model  # noqa: E402
+
+from vnn_cli.core import plugins
+from vnn_cli.nn.candidates import classical  # noqa: E402
+from vnn_cli.nn.dis_flow import dis_flows  # noqa: E402
+from vnn_cli.eval.metrics import psnr  # noqa: E402
+from vnn_cli.core.model_api import as_time_tensor  # noqa: E402
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
+from vnn_cli.nn.warp import flows_to_time  # noqa: E402
+from vnn_cli.nn.weights import load_model  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("clips", nargs="+")
 parser.add_argument("--videos", default="/work/shared/data/videos")
 args = parser.parse_args()
-registry.load_plugins(entry_points=False)
+plugins.load_plugins(entry_points=False)
 torch.set_num_threads(2)
 rife = load_model("rife")
 

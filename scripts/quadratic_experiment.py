@@ -17,19 +17,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vnn_cli import registry  # noqa: E402
-from vnn_cli.candidates import classical, learned  # noqa: E402
-from vnn_cli.metrics import psnr  # noqa: E402
-from vnn_cli.model_api import Neighbours, as_time_tensor  # noqa: E402
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
-from vnn_cli.weights import load_model  # noqa: E402
+
+from vnn_cli.core import plugins
+from vnn_cli.nn.candidates import classical, learned  # noqa: E402
+from vnn_cli.eval.metrics import psnr  # noqa: E402
+from vnn_cli.core.model_api import Neighbours, as_time_tensor  # noqa: E402
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
+from vnn_cli.nn.weights import load_model  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("clips", nargs="+")
 parser.add_argument("--videos", default="/work/shared/data/videos")
 parser.add_argument("--no-rife", action="store_true", help="DIS variants only")
 args = parser.parse_args()
-registry.load_plugins(entry_points=False)
+plugins.load_plugins(entry_points=False)
 torch.set_num_threads(2)
 rife = None if args.no_rife else load_model("rife")
 

@@ -2,7 +2,7 @@
 
 Self-contained follow-up to `scripts/quadratic_experiment.py`. The expensive parts are cached per clip
 under --cache: DIS flows between consecutive input (even) frames, at the reduced resolution
-`vnn_cli.candidates.quadratic` uses (DIS below 1024 px wide), and RIFE's estimate (flows from t,
+`vnn_cli.nn.candidates.quadratic` uses (DIS below 1024 px wide), and RIFE's estimate (flows from t,
 mask logit, warped frames) for each pair. Every variant is then only arithmetic on those.
 
 Notation (all at full resolution, pixels, N×2×H×W): F01, F10 the flows between the pair; F0b, Fb0
@@ -29,12 +29,13 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vnn_cli import registry  # noqa: E402
-from vnn_cli.candidates import dis_scale  # noqa: E402
-from vnn_cli.dis_flow import dis_flows  # noqa: E402
-from vnn_cli.metrics import psnr  # noqa: E402
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
-from vnn_cli.warp import backward_warp, flows_to_time, inside_frame, resize_flow  # noqa: E402
+
+from vnn_cli.core import plugins
+from vnn_cli.nn.candidates import dis_scale  # noqa: E402
+from vnn_cli.nn.dis_flow import dis_flows  # noqa: E402
+from vnn_cli.eval.metrics import psnr  # noqa: E402
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
+from vnn_cli.nn.warp import backward_warp, flows_to_time, inside_frame, resize_flow  # noqa: E402
 
 ALL_CLIPS = ["megamind.avi", "pedestrians.avi", "ball.mp4", "bigbuckbunny.mp4", "bikes.mp4", "carphone.mp4",
              "coin.mov", "tree.avi"]
@@ -68,7 +69,7 @@ def build_cache(clip: str, videos: Path, cache: Path, rife_holder: dict) -> dict
     small = [pooled(t, scale) for t in tensors]
     pairs = [dis_flows(small[k], small[k + 1]) for k in range(len(evens) - 1)]
     if "rife" not in rife_holder:
-        from vnn_cli.weights import load_model
+        from vnn_cli.nn.weights import load_model
         rife_holder["rife"] = load_model("rife")
     rife = rife_holder["rife"]
     rife_est = [tuple(x.clone() for x in rife.estimate(tensors[k], tensors[k + 1])) for k in range(n_pairs)]
@@ -88,7 +89,7 @@ def build_tta_cache(clip: str, data: dict, cache: Path, rife_holder: dict) -> No
         return
     start = time.time()
     if "rife" not in rife_holder:
-        from vnn_cli.weights import load_model
+        from vnn_cli.nn.weights import load_model
         rife_holder["rife"] = load_model("rife")
     rife = rife_holder["rife"]
     flips, revs = [], []
@@ -650,7 +651,7 @@ def main():
     parser.add_argument("--tta", action="store_true", help="also cache/load RIFE's flip and reversed-pair estimates")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    registry.load_plugins(entry_points=False)
+    plugins.load_plugins(entry_points=False)
     clips = ALL_CLIPS if args.all else args.clips
     names: list[str] = []
     for item in args.variants.replace(";", ",").split(","):

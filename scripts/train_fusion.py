@@ -28,11 +28,13 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vnn_cli import registry  # noqa: E402
-from vnn_cli.frames import pad_to_multiple  # noqa: E402
-from vnn_cli.metrics import psnr  # noqa: E402
-from vnn_cli.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
-from vnn_cli.weights import save_weights  # noqa: E402
+from vnn_cli.core import registry  # noqa: E402
+
+from vnn_cli.core import plugins
+from vnn_cli.core.frames import pad_to_multiple  # noqa: E402
+from vnn_cli.eval.metrics import psnr  # noqa: E402
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
+from vnn_cli.nn.weights import save_weights  # noqa: E402
 
 TRAIN = ["ball.mp4", "bigbuckbunny.mp4", "bikes.mp4", "carphone.mp4", "coin.mov", "tree.avi"]
 VALIDATION = ["megamind.avi", "pedestrians.avi"]
@@ -125,7 +127,7 @@ def main() -> None:
 
     torch.manual_seed(args.seed)
     random.seed(args.seed)
-    registry.load_plugins(entry_points=False)
+    plugins.load_plugins(entry_points=False)
     model = registry.get_model("fusion").factory(rife="always", learned=args.learned)
     started = time.time()
 

@@ -116,17 +116,12 @@ def run_module(*args: str, **kwargs) -> subprocess.CompletedProcess:
 @pytest.fixture
 def isolated_registry(monkeypatch):
     """The test starts from, and leaves, the plugin registry as it found it; no VNN_* from the shell."""
-    from vnn_cli import registry
+    from vnn_cli.core import plugins
 
     for name in [n for n in os.environ if n.startswith("VNN_")]:
         monkeypatch.delenv(name)
-    saved = dict(registry._MODELS), dict(registry._LOSSES), set(registry._loaded_origins)
-    yield
-    for table, before in ((registry._MODELS, saved[0]), (registry._LOSSES, saved[1])):
-        table.clear()
-        table.update(before)
-    registry._loaded_origins.clear()
-    registry._loaded_origins.update(saved[2])
+    with plugins.snapshot():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from conftest import moving_frames, probe_video, write_clip
-from vnn_cli.atomic import TEMP_MARK, temp_name
+from vnn_cli.core.atomic import TEMP_MARK, temp_name
 from vnn_cli.video.ffmpeg import ffmpeg_exe
 from vnn_cli.video.images import read_image, write_image
 
@@ -403,7 +403,7 @@ def test_disk_full_through_a_failing_writer(vnn, work, good_clip):
 
 
 def test_disk_full_writing_images(work):
-    from vnn_cli.errors import OutputError
+    from vnn_cli.core.errors import OutputError
     from vnn_cli.video.media import image_sink
 
     if not Path("/dev/full").exists():

@@ -9,15 +9,17 @@ import pytest
 import torch
 
 from conftest import moving_frames, write_clip
-from vnn_cli import FrameInterpolator, registry
+from vnn_cli import FrameInterpolator
+from vnn_cli.core import registry
+from vnn_cli.core import plugins
 from vnn_cli.bench import run as bench_run
 from vnn_cli.bench.memory import PeakMemory
 from vnn_cli.bench.report import CSV_FIELDS, Example, write_examples
 from vnn_cli.bench.run import EndToEnd, check_targets
 from vnn_cli.bench.speed import MINTERPOLATE_E2E, Throughput, minterpolate_throughput, preset_run, trim_clip
-from vnn_cli.errors import OutputError, UnknownNameError
-from vnn_cli.metrics import PSNR_CAP
-from vnn_cli.settings import BenchSettings
+from vnn_cli.core.errors import OutputError, UnknownNameError
+from vnn_cli.eval.metrics import PSNR_CAP
+from vnn_cli.core.settings import BenchSettings
 from vnn_cli.video.reader import VideoReader
 
 FAST = ("--sizes", "64x48", "--runs", "1", "--frames", "9")
@@ -149,7 +151,7 @@ def test_end_to_end_targets_come_from_the_preset_and_minterpolate_rows():
 
 def test_end_to_end_runs_only_the_presets_asked_for(clips):
     assert bench_run.E2E_PRESETS == ("fast", "balanced", "best")
-    registry.load_plugins()
+    plugins.load_plugins()
     settings = BenchSettings(methods=["dup"], sizes=[], runs=1, frames=9, e2e_frames=4)
     with pytest.raises(UnknownNameError, match="unknown preset 'fastest'"):
         bench_run.run_bench([clips], settings, e2e_presets=["fastest"])
@@ -167,9 +169,8 @@ class _Exploding(FrameInterpolator):
         raise RuntimeError("boom")
 
 
-def test_methods_subset_and_a_failing_method_is_reported(vnn, clips, tmp_path, monkeypatch):
-    monkeypatch.setitem(registry._MODELS, "exploding",
-                        registry.PluginEntry("exploding", "model", _Exploding, "python", "test"))
+def test_methods_subset_and_a_failing_method_is_reported(vnn, clips, tmp_path, isolated_registry):
+    registry.register_model("exploding")(_Exploding)
     report = tmp_path / "r.json"
     result = vnn("bench", clips, "--methods", "exploding,dup", *FAST, "--no-e2e", "--json", report)
     assert result.code == 0, result

@@ -13,17 +13,17 @@ import pytest
 import torch
 
 from conftest import landscape, write_clip
-from vnn_cli import registry
-from vnn_cli.errors import Interrupted
-from vnn_cli.scenes import DEFAULT_THRESHOLD, is_scene_cut
-from vnn_cli.settings import TrainSettings
-from vnn_cli.timing import MAX_FACTOR
+from vnn_cli.core import plugins
+from vnn_cli.core.errors import Interrupted
+from vnn_cli.safeguards.scenes import DEFAULT_THRESHOLD, is_scene_cut
+from vnn_cli.core.settings import TrainSettings
+from vnn_cli.core.timing import MAX_FACTOR
 from vnn_cli.train.checkpoint import LATEST, load_checkpoint
 from vnn_cli.train.loop import Trainer
 from vnn_cli.video.images import read_image
 from vnn_cli.video.reader import VideoReader
 
-registry.load_plugins()
+plugins.load_plugins()
 
 
 # ---- scene cuts: one detector, one rule ----------------------------------------------------------

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from vnn_cli.device import auto_device, half_dtype, select_device
-from vnn_cli.errors import DeviceError
+from vnn_cli.core.device import auto_device, half_dtype, select_device
+from vnn_cli.core.errors import DeviceError
 from vnn_cli.video.images import read_image, write_image
 
 HAS_CUDA = torch.cuda.is_available()

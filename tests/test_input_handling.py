@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import moving_frames, write_clip
-from vnn_cli.errors import InputError
+from vnn_cli.core.errors import InputError
 from vnn_cli.video.ffmpeg import ffmpeg_exe
 from vnn_cli.video.images import read_image, write_image
 from vnn_cli.video.probe import _describe, probe

@@ -6,10 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vnn_cli import registry
-from vnn_cli.errors import SettingsError, UnknownNameError, WeightsError
-from vnn_cli.losses import build_loss, parse_spec
-from vnn_cli.vgg import ENV_VAR, IMAGENET_MEAN, IMAGENET_STD, VGG16Features
+
+from vnn_cli.core import plugins
+from vnn_cli.core.errors import SettingsError, UnknownNameError, WeightsError
+from vnn_cli.train.losses import build_loss, parse_spec
+from vnn_cli.nn.vgg import ENV_VAR, IMAGENET_MEAN, IMAGENET_STD, VGG16Features
 
 LOSSES = ["mse", "l1", "charbonnier", "laplacian", "census", "ssim", "perceptual"]
 
@@ -19,8 +20,8 @@ VGG16_CONVS = [(0, 64, 3), (2, 64, 64), (5, 128, 64), (7, 128, 128), (10, 256, 1
 
 
 @pytest.fixture(scope="module", autouse=True)
-def plugins():
-    registry.load_plugins(strict=False)
+def loaded_plugins():
+    plugins.load_plugins(strict=False)
 
 
 def random_vgg16_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -162,7 +163,7 @@ def test_only_mse_prefers_the_grey_average_of_two_possible_frames(name, vgg_file
 
 
 def test_ssim_loss_agrees_with_the_ssim_metric(vgg_file):
-    from vnn_cli.metrics import ssim
+    from vnn_cli.eval.metrics import ssim
 
     target = textured(n=1, seed=2)
     prediction = gaussian_blur(target, 1.2)

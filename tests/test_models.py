@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from vnn_cli import registry
-from vnn_cli.engine import Interpolator
-from vnn_cli.weights import default_weights_path, load_model
+from vnn_cli.core import registry
+
+from vnn_cli.core import plugins
+from vnn_cli.render.engine import Interpolator
+from vnn_cli.nn.weights import default_weights_path, load_model
 
 from conftest import moving_frames
 
-registry.load_plugins()
-MODELS = sorted(registry.models())
+plugins.load_plugins()
+MODELS = sorted(registry.list_models())
 FLOW_MODELS = ["dis", "vnnflow"]
 
 
@@ -93,7 +95,7 @@ def test_dis_midpoint_beats_blend_on_a_pan():
 
 
 def test_backward_warp_samples_at_pixel_plus_flow_and_knows_the_frame_edge():
-    from vnn_cli.warp import backward_warp, flows_to_time, inside_frame, resize_flow
+    from vnn_cli.nn.warp import backward_warp, flows_to_time, inside_frame, resize_flow
 
     image = torch.arange(5 * 7, dtype=torch.float32).reshape(1, 1, 5, 7)
     flow = torch.zeros(1, 2, 5, 7)

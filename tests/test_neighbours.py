@@ -12,16 +12,17 @@ import pytest
 import torch
 
 from conftest import landscape, write_clip
-from vnn_cli import FrameInterpolator, Neighbours, registry
-from vnn_cli.candidates import classical
-from vnn_cli.engine import Interpolator
-from vnn_cli.interpolate import Workflow, interpolate_video
-from vnn_cli.metrics import psnr
-from vnn_cli.model_api import as_time_tensor
+from vnn_cli import FrameInterpolator, Neighbours
+from vnn_cli.core import plugins
+from vnn_cli.nn.candidates import classical
+from vnn_cli.render.engine import Interpolator
+from vnn_cli.render.interpolate import Workflow, interpolate_video
+from vnn_cli.eval.metrics import psnr
+from vnn_cli.core.model_api import as_time_tensor
 from vnn_cli.video.images import write_image
-from vnn_cli.weights import load_model
+from vnn_cli.nn.weights import load_model
 
-registry.load_plugins()
+plugins.load_plugins()
 
 
 class Recorder(FrameInterpolator):
@@ -146,8 +147,8 @@ def test_fast_preset_model_uses_neighbours_at_any_time(factor_times: list[float]
 
 def test_neighbours_cost_no_extra_flows_in_a_video():
     # Ten frames, nine pairs: each pair needs four flows, but two are its previous pair's.
-    from vnn_cli.interpolate import stream
-    from vnn_cli.timing import FactorTiming
+    from vnn_cli.render.interpolate import stream
+    from vnn_cli.core.timing import FactorTiming
 
     frames = pan([3 * k for k in range(10)])
     model = load_model("vnnflow")

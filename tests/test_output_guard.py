@@ -18,7 +18,7 @@ import pytest
 from conftest import moving_frames, write_clip
 from test_bad_input import assert_clean_failure, snapshot
 from test_signals import SLOW_PLUGIN, Run
-from vnn_cli.atomic import TEMP_MARK, temp_name
+from vnn_cli.core.atomic import TEMP_MARK, temp_name
 from vnn_cli.video.images import read_image, write_image
 
 FAST_BENCH = ("--methods", "blend", "--sizes", "none", "--no-e2e", "--frames", "5")

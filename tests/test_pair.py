@@ -12,8 +12,9 @@ from vnn_cli.video.images import read_image, write_image
 
 def tiny_unet_weights(folder: Path) -> Path:
     """Random weights for a small `unet` (widths 8-16-32), saved with its model card."""
-    from vnn_cli.registry import get_model, load_plugins
-    from vnn_cli.weights import save_weights
+    from vnn_cli.core.plugins import load_plugins
+    from vnn_cli.core.registry import get_model
+    from vnn_cli.nn.weights import save_weights
 
     load_plugins()
     torch.manual_seed(0)

@@ -168,7 +168,7 @@ def test_models_without_parameters_or_with_weights_do_not_warn(vnn, work):
 SLOW_PLUGIN = '''
 import time
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.model_api import as_time_tensor
+from vnn_cli.core.model_api import as_time_tensor
 
 @register_model("slow-blend")
 class SlowBlend(FrameInterpolator):

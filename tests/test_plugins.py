@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from conftest import REPO, moving_frames, probe_video, write_clip
 
-from vnn_cli import registry
-from vnn_cli.errors import PluginError
+from vnn_cli.core import registry
+
+from vnn_cli.core import plugins
+from vnn_cli.core.errors import PluginError
 from vnn_cli.video.images import read_image, write_image
 
 
@@ -129,7 +131,7 @@ def test_plugins_from_environment(vnn, work, monkeypatch):
     result = vnn("interpolate", "a.png", "b.png", "-o", "mid.png", "-m", "mynet")
     assert result.code == 0, result
     assert is_blend_of_inputs(work, work / "mid.png")
-    assert "othernet" in registry.models()
+    assert "othernet" in registry.list_models()
 
 
 def test_plugins_from_config_file(vnn, work):
@@ -198,11 +200,11 @@ def test_models_lists_the_others_when_one_plugin_is_broken(vnn, work):
 
 def test_load_plugins_collects_failures_and_loads_the_rest(work):
     bad = plugin(work, "bad.py", BAD)
-    failures = registry.load_plugins([bad, work / "my_model.py", work / "missing.py"], strict=False)
-    assert "mynet" in registry.models() and "halfnet" not in registry.models()
+    failures = plugins.load_plugins([bad, work / "my_model.py", work / "missing.py"], strict=False)
+    assert "mynet" in registry.list_models() and "halfnet" not in registry.list_models()
     assert [Path(f.origin).name for f in failures] == ["bad.py", "missing.py"]
     with pytest.raises(PluginError, match=r"bad\.py failed to load: RuntimeError: boom.*\(and 1 more\)"):
-        registry.load_plugins([bad, work / "missing.py"])
+        plugins.load_plugins([bad, work / "missing.py"])
 
 
 @pytest.fixture
@@ -265,7 +267,7 @@ def test_models_shows_source_path_weights_and_parameters(vnn, work, monkeypatch)
     assert result.code == 0, result
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
             for line in result.out.splitlines() if line.startswith("│") and line.split("│")[1].strip()}
-    from vnn_cli.unet import UNet
+    from vnn_cli.nn.unet import UNet
 
     mynet_count = sum(p.numel() for p in UNet(7, 3, widths=(8, 16, 32)).parameters())
     assert rows["mynet"][0] == "file"
@@ -284,9 +286,9 @@ def test_plugin_api_from_python(work):
     """The library route: load_plugins() then the model by name, without the CLI."""
     import torch
 
-    from vnn_cli.weights import load_model
+    from vnn_cli.nn.weights import load_model
 
-    registry.load_plugins([work / "my_model.py"])
+    plugins.load_plugins([work / "my_model.py"])
     model = load_model("mynet", params={"width": 4})
     frame0, frame1 = torch.zeros(1, 3, 8, 8), torch.ones(1, 3, 8, 8)
     out = model(frame0, frame1, torch.tensor([0.25]))
@@ -304,7 +306,7 @@ HELPERS = '''
     '''
 FANCY_MODEL = '''
     from vnn_cli import FrameInterpolator, register_model
-    from vnn_cli.model_api import as_time_tensor
+    from vnn_cli.core.model_api import as_time_tensor
 
     from ._scale import SCALE
     from .helpers import Mix
@@ -353,7 +355,7 @@ def test_a_plugin_named_alone_imports_the_files_beside_it(work):
     plugin(folder, "helpers.py", HELPERS)
     plugin(folder, "_scale.py", "SCALE = 1.0\n")
     model = plugin(folder, "fancy_model.py", FANCY_MODEL)
-    assert registry.load_plugins([model]) == []
+    assert plugins.load_plugins([model]) == []
     assert registry.get_model("fancynet").origin == str(model)
 
 
@@ -395,12 +397,12 @@ def test_broken_plugin_in_a_folder_leaves_nothing_and_the_sibling_it_imported_st
 
         raise RuntimeError("boom")
         ''')
-    failures = registry.load_plugins([folder], strict=False)
+    failures = plugins.load_plugins([folder], strict=False)
     assert [(Path(f.origin).name, f.message) for f in failures] == [("abroken.py", "RuntimeError: boom")]
-    assert "brokennet" not in registry.models()
+    assert "brokennet" not in registry.list_models()
     # zbase ran first as abroken's import: it stays registered, under its own file, and loads once
     assert registry.get_model("basenet").origin == str(folder / "zbase.py")
-    assert registry.load_plugins([folder / "zbase.py", folder], strict=False)[0].message == "RuntimeError: boom"
+    assert plugins.load_plugins([folder / "zbase.py", folder], strict=False)[0].message == "RuntimeError: boom"
 
 
 def test_plain_import_of_a_sibling_says_how_to_import_it(vnn, work):

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from vnn_cli.metrics import psnr
-from vnn_cli.presets import PRESETS, resolve_model
-from vnn_cli.errors import SettingsError
+from vnn_cli.eval.metrics import psnr
+from vnn_cli.core.presets import PRESETS, resolve_model
+from vnn_cli.core.errors import SettingsError
 
 from conftest import moving_frames
 

@@ -15,9 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vnn_cli import registry
-from vnn_cli.engine import Interpolator
-from vnn_cli.timing import FactorTiming, RateTiming, constant_rate_times, output_count
+from vnn_cli.core import registry
+
+from vnn_cli.core import plugins
+from vnn_cli.render.engine import Interpolator
+from vnn_cli.core.timing import FactorTiming, RateTiming, constant_rate_times, output_count
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -102,7 +104,7 @@ def test_factor_output_timestamps_strictly_increase(clip, factor):
 
 @pytest.fixture(scope="module")
 def engines() -> dict[str, Interpolator]:
-    registry.load_plugins(entry_points=False)
+    plugins.load_plugins(entry_points=False)
     unet = registry.get_model("unet").factory(widths=[4, 8], convs_per_level=1, bottleneck_convs=1)
     blend = registry.get_model("blend").factory()
     return {"blend": Interpolator(blend, "cpu", batch_size=2), "unet": Interpolator(unet, "cpu", batch_size=2)}

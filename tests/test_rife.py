@@ -11,14 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from vnn_cli import registry
-from vnn_cli.errors import WeightsError
-from vnn_cli.metrics import psnr
-from vnn_cli.weights import load_model, read_card, weights_dir
+from vnn_cli.core import registry
+
+from vnn_cli.core import plugins
+from vnn_cli.core.errors import WeightsError
+from vnn_cli.eval.metrics import psnr
+from vnn_cli.nn.weights import load_model, read_card, weights_dir
 
 from conftest import moving_frames, write_clip
 
-registry.load_plugins()
+plugins.load_plugins()
 REFERENCE = Path(__file__).parent / "data" / "rife_reference.npz"
 RIFE_SHA256 = "fe854fc8996547c953f732aaa3b78cae76cc0a12833ae856ea0749c4c570d7d8"
 
@@ -111,7 +113,7 @@ def test_fusion_beats_a_blend_on_motion(rife):
 
 
 def test_learned_fusion_saves_its_own_network_only_and_starts_as_the_plain_blend(tmp_path):
-    from vnn_cli.weights import save_weights
+    from vnn_cli.nn.weights import save_weights
 
     frames = smooth_moving_frames(3, 96, 64, speed=4)
     a, b = as_tensor(frames[0]), as_tensor(frames[2])

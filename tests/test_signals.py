@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import moving_frames, probe_video, write_clip
-from vnn_cli.atomic import TEMP_MARK
+from vnn_cli.core.atomic import TEMP_MARK
 from vnn_cli.video.images import read_image
 
 # Typically about a second; the bound leaves room for a loaded 2-core CI runner.
@@ -28,7 +28,7 @@ SLOW_PLUGIN = '''
 import os, time
 from pathlib import Path
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.model_api import as_time_tensor
+from vnn_cli.core.model_api import as_time_tensor
 
 @register_model("slow-blend")
 class SlowBlend(FrameInterpolator):

@@ -10,17 +10,19 @@ import numpy as np
 import pytest
 import torch
 
-from vnn_cli import registry
-from vnn_cli.errors import Interrupted
-from vnn_cli.settings import TrainSettings
+from vnn_cli.core import registry
+
+from vnn_cli.core import plugins
+from vnn_cli.core.errors import Interrupted
+from vnn_cli.core.settings import TrainSettings
 from vnn_cli.train.checkpoint import BEST, LATEST, load_checkpoint
 from vnn_cli.train.export import export_best
 from vnn_cli.train.loop import Trainer, learning_rate
-from vnn_cli.weights import load_model, read_card
+from vnn_cli.nn.weights import load_model, read_card
 
 from conftest import moving_frames
 
-registry.load_plugins()
+plugins.load_plugins()
 
 TINY_PARAMS = {  # small enough for a few steps in well under a second each
     "unet": {"widths": [8, 16], "bottleneck_convs": 0},
@@ -30,7 +32,7 @@ TINY_PARAMS = {  # small enough for a few steps in well under a second each
 
 def trainable() -> list[str]:
     names = []
-    for name, entry in registry.models().items():
+    for name, entry in registry.list_models().items():
         try:
             model = entry.factory(**TINY_PARAMS.get(name, {}))
         except Exception:  # a plugin that cannot be built without arguments is not tested here
@@ -62,9 +64,9 @@ def test_every_trainable_model_trains(model, clips, tmp_path):
 
 @pytest.mark.parametrize("loss", ["l1", "charbonnier+0.1*census", "laplacian", "0.5*mse+ssim"])
 def test_loss_specs_train(loss, clips, tmp_path):
-    needed = {name for _, name in __import__("vnn_cli.losses", fromlist=["parse_spec"]).parse_spec(loss)}
-    if not needed <= set(registry.losses()):
-        pytest.skip(f"loss plugins {needed - set(registry.losses())} not available")
+    needed = {name for _, name in __import__("vnn_cli.train.losses", fromlist=["parse_spec"]).parse_spec(loss)}
+    if not needed <= set(registry.list_losses()):
+        pytest.skip(f"loss plugins {needed - set(registry.list_losses())} not available")
     result = Trainer(settings(clips, tmp_path, loss=loss, steps=2)).run()
     assert len(result.losses) == 2 and all(np.isfinite(v) for _, v in result.losses)
 

@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from vnn_cli import registry
-from vnn_cli.errors import PluginError, UnknownNameError, WeightsError
-from vnn_cli.weights import card_path, load_model, save_weights, sha256_of
+from vnn_cli.core import registry
+
+from vnn_cli.core import plugins
+from vnn_cli.core.errors import PluginError, UnknownNameError, WeightsError
+from vnn_cli.nn.weights import card_path, load_model, save_weights, sha256_of
 
 TINY = {"widths": [8, 16], "convs_per_level": 1, "bottleneck_convs": 1}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def builtins_loaded():
-    registry.load_plugins(entry_points=False)
+    plugins.load_plugins(entry_points=False)
 
 
 @pytest.fixture
@@ -160,9 +162,9 @@ def test_legacy_checkpoint_loads_when_named(tmp_path):
 
 
 def test_shipped_default_weights_are_never_a_pickle():
-    from vnn_cli.weights import default_weights_path
+    from vnn_cli.nn.weights import default_weights_path
 
-    for entry in registry.models().values():
+    for entry in registry.list_models().values():
         path = default_weights_path(entry.factory)
         assert path is None or path.suffix == ".safetensors", entry.name
 
@@ -193,7 +195,7 @@ def test_cli_unknown_model_suggests_names(vnn, tmp_path):
 
 
 def test_unknown_loss_name_is_a_clear_error():
-    from vnn_cli.losses import build_loss
+    from vnn_cli.train.losses import build_loss
 
     with pytest.raises(UnknownNameError, match="unknown loss 'charbonier'; did you mean charbonnier"):
         build_loss("charbonier+0.1*census")
@@ -225,9 +227,9 @@ def test_plugin_that_raises_on_import_is_one_line_naming_its_file(vnn, tmp_path)
     assert len(lines) == 1, result
     assert str(bad) in lines[0] and "RuntimeError: this plugin is broken on purpose" in lines[0]
     assert not (tmp_path / "out.mp4").exists()
-    assert "broken-on-import" not in registry.models()  # nothing half-registered
+    assert "broken-on-import" not in registry.list_models()  # nothing half-registered
     with pytest.raises(PluginError):
-        registry.load_plugins([bad], entry_points=False)
+        plugins.load_plugins([bad], entry_points=False)
 
 
 def test_plugins_in_the_working_folder_are_not_loaded_unless_named(vnn, tmp_path, monkeypatch):
@@ -251,7 +253,7 @@ def test_models_lists_each_plugins_source_path(vnn, tmp_path, monkeypatch):
     row = next(line for line in result.out.splitlines() if "mine-visible" in line)
     assert str(mine.resolve()) in row
     blend = next(line for line in result.out.splitlines() if line.strip("│ ").startswith("blend"))
-    assert "built-in" in blend and str(registry.builtin_plugin_dir()) in blend
+    assert "built-in" in blend and str(plugins.builtin_plugin_dir()) in blend
 
 
 def test_saved_weights_are_readable_like_their_card(tiny_weights):
@@ -264,8 +266,8 @@ def test_saved_weights_are_readable_like_their_card(tiny_weights):
 
 
 def test_weights_written_to_a_full_disk_leave_nothing(tmp_path):
-    from vnn_cli.atomic import temp_name
-    from vnn_cli.errors import OutputError
+    from vnn_cli.core.atomic import temp_name
+    from vnn_cli.core.errors import OutputError
 
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")

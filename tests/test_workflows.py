@@ -14,10 +14,10 @@ import pytest
 import torch
 
 from conftest import moving_frames, probe_video, write_clip
-from vnn_cli.engine import Interpolator
-from vnn_cli.fallback import Judge, blend
-from vnn_cli.interpolate import Workflow, interpolate_video
-from vnn_cli.model_api import FrameInterpolator, as_time_tensor
+from vnn_cli.render.engine import Interpolator
+from vnn_cli.safeguards.fallback import Judge, blend
+from vnn_cli.render.interpolate import Workflow, interpolate_video
+from vnn_cli.core.model_api import FrameInterpolator, as_time_tensor
 from vnn_cli.video.ffmpeg import ffmpeg_exe
 from vnn_cli.video.images import read_image, write_image
 from vnn_cli.video.reader import VideoReader
@@ -294,7 +294,7 @@ def test_tiled_equals_whole_frame_for_a_pixelwise_model():
 
 
 def test_tiles_blend_seams_with_a_ramp():
-    from vnn_cli.tiling import tiled
+    from vnn_cli.render.tiling import tiled
 
     ones = np.zeros((40, 100, 3), np.uint8)
     calls = []
@@ -330,7 +330,7 @@ def test_4k_pair_on_cpu_stays_under_memory_bound(tmp_path):
         import sys, numpy as np
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_workflows import Blend
-        from vnn_cli.engine import Interpolator
+        from vnn_cli.render.engine import Interpolator
         rng = np.random.default_rng(0)
         f0 = rng.integers(0, 256, (2160, 3840, 3), dtype=np.uint8)
         f1 = np.roll(f0, 8, axis=1)
@@ -360,7 +360,7 @@ def test_compare_view_beside_output_at_output_rate(vnn, clip, tmp_path, layout, 
 
 
 def test_compare_frame_shows_held_input_and_output():
-    from vnn_cli.compare import compare_frame
+    from vnn_cli.render.compare import compare_frame
 
     a, b = moving_frames(2, width=320, height=180)
     frame = compare_frame(a, b)
@@ -433,7 +433,7 @@ def test_failed_sequence_leaves_nothing(tmp_path):
     frames = moving_frames(4)
     frames[2] = frames[2][:24, :32]
     image_folder(tmp_path / "seq", frames)
-    from vnn_cli.errors import InputError
+    from vnn_cli.core.errors import InputError
 
     with pytest.raises(InputError):
         interpolate_video(tmp_path / "seq", tmp_path / "out", Interpolator(Blend()))
@@ -443,7 +443,7 @@ def test_failed_sequence_leaves_nothing(tmp_path):
 # ---- overlapped pipeline ---------------------------------------------------------------------
 
 def test_prefetch_and_background_writer_keep_order_and_raise():
-    from vnn_cli.overlap import BackgroundWriter, prefetch
+    from vnn_cli.render.overlap import BackgroundWriter, prefetch
 
     assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
 

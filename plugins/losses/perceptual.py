@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from vnn_cli import register_loss
-from vnn_cli.errors import SettingsError
-from vnn_cli.vgg import DEFAULT_LAYERS, VGG16Features
+from vnn_cli.core.errors import SettingsError
+from vnn_cli.nn.vgg import DEFAULT_LAYERS, VGG16Features
 
 
 class PerceptualLoss(nn.Module):

@@ -2,7 +2,7 @@
 import torch
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.model_api import as_time_tensor
+from vnn_cli.core.model_api import as_time_tensor
 
 
 @register_model("blend")

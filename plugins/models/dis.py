@@ -12,9 +12,9 @@ from typing import Literal
 import torch
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.dis_flow import dis_flows
-from vnn_cli.model_api import ModelParams, as_time_tensor
-from vnn_cli.warp import backward_warp, flows_to_time
+from vnn_cli.nn.dis_flow import dis_flows
+from vnn_cli.core.model_api import ModelParams, as_time_tensor
+from vnn_cli.nn.warp import backward_warp, flows_to_time
 
 
 @register_model("dis")

@@ -32,10 +32,10 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, UNet, register_model
-from vnn_cli.candidates import Candidate, classical, learned
-from vnn_cli.dis_flow import RememberedFlows
-from vnn_cli.frames import pad_to_multiple
-from vnn_cli.model_api import ModelParams, Neighbours, as_time_tensor
+from vnn_cli.nn.candidates import Candidate, classical, learned
+from vnn_cli.nn.dis_flow import RememberedFlows
+from vnn_cli.core.frames import pad_to_multiple
+from vnn_cli.core.model_api import ModelParams, Neighbours, as_time_tensor
 
 _INPUTS = 3 + 3 + 4 * 3 + 2 + 2 + 1  # frames, four warps, two masks, two doubts, candidate disagreement
 _OUTPUTS = 4 + 3  # logits over the four warps, residual
@@ -192,6 +192,6 @@ def _drop_rife_keys(module, state_dict, prefix, local_metadata):
 
 
 def _load_rife():
-    from vnn_cli.weights import load_model  # at call time: the registry is loading this file
+    from vnn_cli.nn.weights import load_model  # at call time: the registry is loading this file
 
     return load_model("rife")

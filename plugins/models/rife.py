@@ -23,11 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.candidates import shift_along
-from vnn_cli.device import cpu_bf16_is_native
-from vnn_cli.ifnet import PAD_MULTIPLE, IFNet
-from vnn_cli.model_api import ModelParams
-from vnn_cli.warp import backward_warp
+from vnn_cli.nn.candidates import shift_along
+from vnn_cli.core.device import cpu_bf16_is_native
+from vnn_cli.nn.ifnet import PAD_MULTIPLE, IFNet
+from vnn_cli.core.model_api import ModelParams
+from vnn_cli.nn.warp import backward_warp
 
 AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels
 
@@ -81,7 +81,7 @@ class Rife(FrameInterpolator):
     def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
                  acceleration: torch.Tensor | None = None):
         """Flows from t = 0.5 (N×4), mask logit and warped frames, cropped to the frames' size.
-        `acceleration` (N×4, `vnn_cli.candidates.acceleration_fields`: quadratic motion from
+        `acceleration` (N×4, `vnn_cli.nn.candidates.acceleration_fields`: quadratic motion from
         outside, which the network knows nothing of) moves both flows of the final warps, read
         along the network's own flows; the flows returned are the network's."""
         height, width = frame0.shape[-2:]

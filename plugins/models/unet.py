@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 
 from vnn_cli import FrameInterpolator, UNet, register_model
-from vnn_cli.model_api import ModelParams
+from vnn_cli.core.model_api import ModelParams
 
 
 @register_model("unet")

@@ -9,11 +9,11 @@ The stages stay available (`--model-param scales=[8,4]`) for training on more da
    1024 pixels wide, at half resolution above, for speed), turned into flows from time t with
    Super SloMo's approximation. `dis_preset: none` starts from zero motion. Where the video gives
    the frames before and after the pair, each pixel's path is fitted through them (quadratic
-   motion, `vnn_cli.candidates.acceleration_fields`).
+   motion, `vnn_cli.nn.candidates.acceleration_fields`).
 2. Cues the network need not learn to compute: forward-backward inconsistency of the two flows
    (occlusions) and where the motion points out of the picture (camera pans), which also sets the
    starting fusion mask.
-3. Coarse to fine (1/8, then 1/4 of the frame by default): a small U-Net (`vnn_cli.unet.UNet`)
+3. Coarse to fine (1/8, then 1/4 of the frame by default): a small U-Net (`vnn_cli.nn.unet.UNet`)
    sees both frames, both frames warped to t, the flows, the mask, t and the cues, and corrects
    the flows and the mask. The last stage also writes a colour residual.
 4. At full resolution only cheap work remains: upsample flows, mask and residual, backward-warp
@@ -30,11 +30,11 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, UNet, register_model
-from vnn_cli.candidates import acceleration_fields, mismatch, shift_along
-from vnn_cli.dis_flow import RememberedFlows
-from vnn_cli.errors import SettingsError
-from vnn_cli.model_api import ModelParams, Neighbours, as_time_tensor
-from vnn_cli.warp import backward_warp, flows_to_time, inside_frame, resize_flow
+from vnn_cli.nn.candidates import acceleration_fields, mismatch, shift_along
+from vnn_cli.nn.dis_flow import RememberedFlows
+from vnn_cli.core.errors import SettingsError
+from vnn_cli.core.model_api import ModelParams, Neighbours, as_time_tensor
+from vnn_cli.nn.warp import backward_warp, flows_to_time, inside_frame, resize_flow
 
 _STAGE_INPUTS = 3 + 3 + 3 + 3 + 4 + 1 + 1 + 2 + 1  # frames, warps, flows, mask logit, t, occlusion cues, warp disagreement
 _STAGE_OUTPUTS = 4 + 1 + 3  # flow corrections, mask correction, residual

@@ -11,12 +11,13 @@ import pytest
 import torch
 
 from conftest import moving_frames, write_clip
-from vnn_cli import registry
-from vnn_cli.frames import pad_to_multiple
-from vnn_cli.settings import DEFAULT_MODEL
+from vnn_cli.core import registry
+from vnn_cli.core import plugins
+from vnn_cli.core.frames import pad_to_multiple
+from vnn_cli.core.settings import DEFAULT_MODEL
 from vnn_cli.video.reader import VideoReader
 from vnn_cli.video.writer import VideoWriter
-from vnn_cli.weights import default_weights_path, load_model
+from vnn_cli.nn.weights import default_weights_path, load_model
 
 WIDTH, HEIGHT = 1280, 720
 
@@ -38,7 +39,7 @@ def _frames(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_default_model_forward_720p(benchmark):
-    registry.load_plugins(strict=False)
+    plugins.load_plugins(strict=False)
     cls = registry.get_model(DEFAULT_MODEL).factory
     weights = default_weights_path(cls)
     trained = weights is None or weights.exists()
@@ -58,7 +59,7 @@ def test_default_model_forward_720p(benchmark):
 
 
 def test_backward_warp_720p(benchmark):
-    warp = pytest.importorskip("vnn_cli.warp")
+    warp = pytest.importorskip("vnn_cli.nn.warp")
     frame0, _ = _frames()
     flow = torch.randn(1, 2, HEIGHT // 8, WIDTH // 8, generator=torch.Generator().manual_seed(1)) * 4
     flow = torch.nn.functional.interpolate(flow, size=(HEIGHT, WIDTH), mode="bilinear", align_corners=False)

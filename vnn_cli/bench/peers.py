@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import registry
-from ..errors import UnknownNameError, VnnError
-from ..metrics import psnr
-from ..presets import PRESETS
-from ..settings import DEFAULT_MODEL
+from ..core import registry
+from ..core.errors import PeerError, UnknownNameError
+from ..eval.metrics import psnr
+from ..core.presets import PRESETS
+from ..core.settings import DEFAULT_MODEL
 from ..video.ffmpeg import ffmpeg_exe, last_line
-from ..weights import default_weights_path
+from ..nn.weights import default_weights_path
 
 MINTERPOLATE = "minterpolate"
 # "MODEL+guard": the model behind the pipeline's safeguards (scene cuts, the fallback judge), as
@@ -33,10 +33,6 @@ MINTERPOLATE_FILTER = "minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=
 BASELINES = ("dup", "blend")
 # The rate the even frames are fed at; only the ratio of output to input rate (2) matters.
 _FEED_FPS = 25
-
-
-class PeerError(VnnError):
-    """An outside method (ffmpeg) failed or gave output that cannot be scored."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ def select_methods(requested: list[str] | None, weights: dict[str, Path] | None 
     that has no weights is kept with a reason, so the report shows why it has no numbers.
     """
     weights = dict(weights or {})
-    known = registry.models()
+    known = registry.list_models()
     for name in [*weights, *(requested or [])]:
         if name != MINTERPOLATE and name not in PRESETS and name.removesuffix(GUARD_SUFFIX) not in known:
             raise UnknownNameError("method", name, [*known, *PRESETS, MINTERPOLATE])

@@ -1,4 +1,4 @@
-"""Quality under the drop-frame protocol (see `vnn_cli.protocol`): every method predicts each odd
+"""Quality under the drop-frame protocol (see `vnn_cli.eval.protocol`): every method predicts each odd
 frame from the even frames around it, and is scored against the real one (PSNR on RGB 0-255,
 capped at 100 dB for an exact match, and SSIM). The time each prediction takes is kept too.
 """
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Interpolator
-from ..errors import InputError
-from ..metrics import psnr, ssim
-from ..protocol import drop_frame_neighbours, drop_frame_triplets, load_eval_frames
+from ..render.engine import Interpolator
+from ..core.errors import InputError
+from ..eval.metrics import psnr, ssim
+from ..eval.protocol import drop_frame_neighbours, drop_frame_triplets, load_eval_frames
 from ..video.reader import VideoReader
 from .memory import PeakMemory
 from .peers import minterpolate_midframes

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from ..atomic import atomic_file, atomic_folder
-from ..errors import OutputError
-from ..guard import check_output
-from ..metrics import PSNR_CAP
+from ..core.atomic import atomic_file, atomic_folder
+from ..core.errors import OutputError
+from ..video.output_guard import check_output
+from ..eval.metrics import PSNR_CAP
 from ..video.images import write_image
 from .speed import TARGET_SIZE
 

@@ -17,15 +17,15 @@ from typing import Callable, Sequence
 import torch
 
 from .._version import __version__
-from ..engine import Interpolator
-from ..errors import Interrupted, UnknownNameError, VnnError
-from ..fallback import Guarded
-from ..presets import PRESETS
-from ..settings import DEFAULT_MODEL, BenchSettings, InterpolateSettings
+from ..render.engine import Interpolator
+from ..core.errors import UnknownNameError, VnnError, describe
+from ..safeguards.fallback import Guarded
+from ..core.presets import PRESETS
+from ..core.settings import DEFAULT_MODEL, BenchSettings, InterpolateSettings
 from ..video.media import expand_inputs
 from ..video.probe import probe
 from ..video.reader import VideoReader
-from ..weights import load_model
+from ..nn.weights import load_model
 from .peers import BASELINES, GUARD_SUFFIX, MINTERPOLATE, Method, select_methods
 from .quality import Clip, Score, load_clip, score_minterpolate, score_model
 from .report import Example, worst_examples
@@ -91,10 +91,6 @@ class BenchResult:
     targets: list[Target]
     examples: list[Example] = field(default_factory=list)
     e2e_note: str = ""
-
-
-def _describe(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, VnnError) else f"{type(exc).__name__}: {exc}"
 
 
 def _git_commit() -> str | None:
@@ -181,10 +177,8 @@ def _load_methods(methods: list[Method], device: torch.device, half: bool,
                 model = load_model(method.model_name, method.weights, dict(method.params), device)
                 interpolator = Interpolator(model, device, half=half, batch_size=1)
                 ready[method.name] = Guarded(interpolator) if method.kind == "guarded" else interpolator
-            except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
-                raise
             except Exception as exc:  # a plugin is foreign code: its failure is a result, not a crash
-                broken[method.name] = _describe(exc)
+                broken[method.name] = describe(exc)
         steps.end()
     return ready, broken
 
@@ -201,10 +195,8 @@ def _score_clip(clip: Clip, methods: list[Method], ready: dict[str, Interpolator
                 score = score_minterpolate(clip, keep=keep)
             else:
                 score = score_model(ready[method.name], clip, method.name, keep=keep)
-        except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
-            raise
         except Exception as exc:  # reported in the table; the other methods still run
-            score = Score(clip.name, method.name, error=_describe(exc))
+            score = Score(clip.name, method.name, error=describe(exc))
         scores.append(score)
         steps.end()
     return scores
@@ -219,10 +211,8 @@ def _measure_speed(method: Method, ready: dict[str, Interpolator], broken: dict[
         if method.kind == "ffmpeg":
             return minterpolate_speed(width, height, runs)
         return model_speed(ready[method.name], method.name, width, height, runs)
-    except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
-        raise
     except Exception as exc:
-        return Speed(method.name, size, error=_describe(exc))
+        return Speed(method.name, size, error=describe(exc))
 
 
 def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device | str = "cpu", half: bool = False,
@@ -332,10 +322,8 @@ def _run_end_to_end(clips: list[ClipInfo], scores: list[Score], ready: dict[str,
     own = next((s.fps for s in scores if s.clip == clip.name and s.method == model and not s.error), None)
     try:
         results = end_to_end(frames, probe(Path(clip.path)).fps, runs)
-    except Interrupted:  # SIGTERM or SIGHUP stops the bench, it is no method's failure
-        raise
     except Exception as exc:
-        return None, f"end to end failed: {_describe(exc)}"
+        return None, f"end to end failed: {describe(exc)}"
     return EndToEnd(clip.name, clip.width, clip.height, model, own, results), ""
 
 

@@ -20,14 +20,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..engine import Interpolator
-from ..errors import Interrupted, VnnError
-from ..interpolate import EncodeOptions, interpolate_video
+from ..render.engine import Interpolator
+from ..core.errors import PeerError, describe
+from ..render.interpolate import EncodeOptions, interpolate_video
 from ..video.ffmpeg import run_ffmpeg
 from ..video.probe import probe
 from ..video.writer import VideoWriter
 from .memory import PeakMemory
-from .peers import MINTERPOLATE_FILTER, PeerError, run_minterpolate
+from .peers import MINTERPOLATE_FILTER, run_minterpolate
 
 # The size the speed targets speak of (README): 720p.
 TARGET_SIZE = "1280x720"
@@ -207,10 +207,8 @@ def _attempt(what: str, frames_in: int, measure) -> Throughput:
     """One row's failure (a preset without weights, ffmpeg refusing) is that row's result."""
     try:
         return measure()
-    except Interrupted:
-        raise
     except Exception as exc:
-        return failed(what, frames_in, str(exc) if isinstance(exc, VnnError) else f"{type(exc).__name__}: {exc}")
+        return failed(what, frames_in, describe(exc))
 
 
 def end_to_end(source: list[np.ndarray], fps, runs: dict[str, Interpolator | str]) -> list[Throughput]:

@@ -1,19 +1,57 @@
 """The `vnn` command: parses, prints, and turns library errors into one line and an exit status.
-The work itself is done by the library."""
+The work itself is done by the library.
+
+Each command's module loads when that command runs, so `vnn --version` and `vnn --help` cost no
+torch, OpenCV or moviepy."""
 from __future__ import annotations
 
 import errno
+import importlib
 import signal
 import sys
 
 import click
 
 from .. import __version__
-from ..errors import ExitStatus, Interrupted, VnnError
+from ..core.errors import ExitStatus, Interrupted, VnnError
 from .common import CONTEXT, state
 from .render import console_err, show_warnings_as_lines
 
-@click.group(context_settings=CONTEXT)
+# command -> (its module in vnn_cli.cli, the one-line summary `vnn --help` shows without loading it;
+# a test holds each summary to its command's own)
+COMMANDS = {
+    "interpolate": ("video", "Raise the frame rate of videos or image sequences, or make the frames between two images."),
+    "slowmo": ("video", "Make videos or image sequences N times slower by synthesizing the frames between."),
+    "extract": ("extract", "Take videos apart: frames as an image sequence, the audio as a file, or training triplets."),
+    "train": ("train", "Train a model plugin on videos or triplet folders, validating on whole held-out videos."),
+    "bench": ("bench", "Compare every model with dup, blend, ffmpeg minterpolate and DIS flow on the same frames."),
+    "models": ("info", "List every registered model and loss, where it came from, and whether its weights are here; "
+                       "with NAME, show that model's weights card (source, license, training, scores)."),
+    "devices": ("info", "List the devices torch can use here and the one `--device auto` picks."),
+    "config": ("info", "Print the merged settings (defaults < config file < VNN_* environment < flags) as JSON."),
+}
+
+
+class LazyGroup(click.Group):
+    """Commands listed from `COMMANDS`, each module imported only when its command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"{__package__}.{COMMANDS[name][0]}")
+        return next(command for command in module.COMMANDS if command.name == name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        rows = [(name, click.utils.make_default_short_help(summary, limit)) for name, (_, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="vnn")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
 def cli(verbose: bool) -> None:
@@ -26,17 +64,6 @@ def cli(verbose: bool) -> None:
     """
     if verbose:
         state["verbose"] = True
-
-
-def _register_commands() -> None:
-    from . import bench, extract, info, train, video
-
-    for module in (video, extract, train, bench, info):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register_commands()
 
 
 def _raise_on_signal(signum, frame) -> None:
@@ -64,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         console_err.print("vnn: interrupted by SIGINT; partial outputs removed")
         sys.exit(ExitStatus.INTERRUPTED)
+    except Interrupted as exc:
+        _fail(exc, exc.exit_status)
     except VnnError as exc:
         _fail(exc, exc.exit_status)
     except OSError as exc:
@@ -78,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
 _ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
-def _fail(exc: Exception | str, status: int) -> None:
+def _fail(exc: BaseException | str, status: int) -> None:
     if state["verbose"]:
         console_err.print_exception()
     console_err.print(f"vnn: error: {exc}", markup=False, highlight=False, soft_wrap=True)

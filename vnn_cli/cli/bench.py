@@ -9,8 +9,8 @@ from rich.text import Text
 
 from ..bench import run_bench, summarize, write_csv, write_examples, write_json, write_markdown, write_plot
 from ..bench.report import check_examples_folder
-from ..guard import check_output
-from ..pipeline import prepare_runtime
+from ..video.output_guard import check_output
+from ..render.pipeline import prepare_runtime
 from .common import command, pass_params, progress_option, runtime_options, settings_for
 from .render import console, console_err, step_progress
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import click
 
-from ..settings import RuntimeSettings, resolve
+from ..core.settings import RuntimeSettings, resolve
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # progress: the mode and the seconds between lines, as the command's settings have them

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import click
 
-from ..batch import run_batch
-from ..errors import OutputError
-from ..extract import (TripletSettings, audio_output, extract_audio, extract_frames, extract_triplets, frames_output,
+from ..render.batch import run_batch
+from ..core.errors import OutputError
+from ..video.extract import (TripletSettings, audio_output, extract_audio, extract_frames, extract_triplets, frames_output,
                        parse_size, video_summary_path)
-from ..scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
+from ..safeguards.scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from ..video.media import expand_inputs, is_video
 from .common import command, exit_on, pass_params, progress_option, settings_for
 from .render import batch_table, console, frame_progress

@@ -6,13 +6,15 @@ import json
 import click
 from rich.table import Table
 
-from .. import registry
-from ..device import auto_device, available_devices
-from ..model_api import FrameInterpolator
-from ..settings import SECTIONS
-from ..errors import VnnError
-from ..presets import PRESETS
-from ..weights import default_weights_path, read_card, weights_dir
+from ..core import registry
+
+from ..core import plugins
+from ..core.device import auto_device, available_devices
+from ..core.model_api import FrameInterpolator
+from ..core.settings import SECTIONS
+from ..core.errors import VnnError
+from ..core.presets import PRESETS
+from ..nn.weights import default_weights_path, read_card, weights_dir
 from .common import command, pass_params, runtime_options, settings_for
 from .render import console
 
@@ -92,7 +94,7 @@ def models_command(params: dict) -> None:
     with NAME, show that model's weights card (source, license, training, scores)."""
     name = params.pop("name", None)
     runtime, _ = settings_for("models", params)
-    failures = registry.load_plugins(runtime.plugins, strict=False)
+    failures = plugins.load_plugins(runtime.plugins, strict=False)
     if name is not None:
         _print_card(name)
         return
@@ -101,7 +103,7 @@ def models_command(params: dict) -> None:
         # On a narrow terminal the short columns keep their width and the others fold onto more
         # lines: a path or a count is shown whole, never cut at an ellipsis.
         table.add_column(column, overflow="fold", no_wrap=column in _SHORT_COLUMNS)
-    for name, entry in registry.models().items():
+    for name, entry in registry.list_models().items():
         cls = entry.factory
         table.add_row(name, entry.source, entry.origin, "yes" if cls.any_time else "0.5 only", _weights_state(cls),
                       _provenance(cls), _parameter_count(cls))
@@ -115,7 +117,7 @@ def models_command(params: dict) -> None:
     losses = Table(title="Losses")
     for column in ("name", "source", "path"):
         losses.add_column(column, overflow="fold", no_wrap=column in _SHORT_COLUMNS)
-    for name, entry in registry.losses().items():
+    for name, entry in registry.list_losses().items():
         losses.add_row(name, entry.source, entry.origin)
     console.print(losses)
     for failure in failures:

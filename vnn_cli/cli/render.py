@@ -11,7 +11,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import VnnWarning
+from ..core.errors import VnnWarning
 from .common import state
 from .progress import LineProgress
 

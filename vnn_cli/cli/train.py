@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..pipeline import prepare_runtime
+from ..render.pipeline import prepare_runtime
 from ..train.export import check_export, export_best
 from ..train.loop import Trainer
 from ..train.run_settings import resumed_settings

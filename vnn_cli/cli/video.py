@@ -5,12 +5,12 @@ from pathlib import Path
 
 import click
 
-from ..batch import run_batch
-from ..errors import OutputError, SettingsError
-from ..interpolate import EncodeOptions, JobResult, Workflow, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
-from ..pipeline import build_interpolator
-from ..scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
-from ..timing import MAX_FACTOR
+from ..render.batch import run_batch
+from ..core.errors import OutputError, SettingsError
+from ..render.interpolate import EncodeOptions, JobResult, Workflow, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
+from ..render.pipeline import build_interpolator
+from ..safeguards.scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
+from ..core.timing import MAX_FACTOR
 from ..video.images import is_image
 from ..video.media import expand_inputs, is_video
 from .common import command, exit_on, model_param_option, pass_params, progress_option, runtime_options, settings_for

@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 
-from ..atomic import atomic_file
-from ..errors import WeightsError
+from ..core.atomic import atomic_file
+from ..core.errors import WeightsError
 
 LATEST = "checkpoint.pt"
 BEST = "best.pt"

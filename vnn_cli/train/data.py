@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 import torch
 
-from ..errors import InputError
-from ..protocol import drop_frame_triplets, load_eval_frames
-from ..scenes import DEFAULT_THRESHOLD, is_scene_cut
+from ..core.errors import InputError
+from ..eval.protocol import drop_frame_triplets, load_eval_frames
+from ..safeguards.scenes import DEFAULT_THRESHOLD, is_scene_cut
 from ..video.images import check_size
 from ..video.media import is_video
 from ..video.reader import VideoReader

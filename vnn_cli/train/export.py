@@ -1,4 +1,4 @@
-"""A run's best checkpoint -> `weights/<model>.safetensors` + model card (`vnn_cli.weights`).
+"""A run's best checkpoint -> `weights/<model>.safetensors` + model card (`vnn_cli.nn.weights`).
 
 The card records what the weights were trained on and how (clips, steps, wall time, device, loss)
 and the validation PSNR/SSIM of the model beside blend and DIS on the same frames.
@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import registry
-from ..guard import check_output
-from ..weights import ModelCard, card_path, read_card, save_weights
+from ..core import registry
+from ..video.output_guard import check_output
+from ..nn.weights import ModelCard, card_path, read_card, save_weights
 from .checkpoint import BEST, load_checkpoint
 
 

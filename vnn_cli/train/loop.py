@@ -17,14 +17,14 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .. import registry
-from ..errors import Interrupted, SettingsError
-from ..frames import crop, pad_to_multiple, to_numpy, to_tensor
-from ..losses import build_loss
-from ..metrics import psnr, ssim
-from ..model_api import FrameInterpolator
-from ..settings import TrainSettings
-from ..weights import load_model, resolve_weights
+from ..core import registry
+from ..core.errors import Interrupted, SettingsError
+from ..core.frames import crop, pad_to_multiple, to_numpy, to_tensor
+from .losses import build_loss
+from ..eval.metrics import psnr, ssim
+from ..core.model_api import FrameInterpolator
+from ..core.settings import TrainSettings
+from ..nn.weights import load_model, resolve_weights
 from .checkpoint import BEST, LATEST, load_checkpoint, save_checkpoint
 from .data import TrainingSet, ValidationClip, load_training_set, load_validation, split_sources
 from .run_settings import save_run_settings
@@ -214,7 +214,7 @@ class Trainer:
     def validate(self) -> dict[str, Any]:
         if not self.baselines:
             for name in BASELINES:
-                if name in registry.models():
+                if name in registry.list_models():
                     self.baselines[name] = _rounded(evaluate(load_model(name, device=self.device), self.val_clips, self.device))
         result = evaluate(self.model, self.val_clips, self.device)
         if self.best is None or result["psnr"] > self.best["psnr"]:

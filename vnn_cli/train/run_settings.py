@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..atomic import atomic_file
-from ..errors import InputError, SettingsError
-from ..settings import TrainSettings
+from ..core.atomic import atomic_file
+from ..core.errors import InputError, SettingsError
+from ..core.settings import TrainSettings
 from .checkpoint import LATEST
 
 RUN_SETTINGS = "settings.json"

@@ -13,8 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import final_name
-from ..errors import OutputError
+from ..core.atomic import final_name
+from ..core.errors import OutputError
 from .ffmpeg import ffmpeg_exe
 
 

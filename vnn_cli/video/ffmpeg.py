@@ -9,7 +9,7 @@ from typing import Sequence
 
 from moviepy.config import FFMPEG_BINARY
 
-from ..errors import VnnError
+from ..core.errors import VnnError
 
 
 def ffmpeg_exe() -> str:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..errors import InputError, OutputError
+from ..core.errors import InputError, OutputError
 from .probe import MAX_PIXELS
 from .sequences import frame_numbers, numbering_times, sequence_rate, tag_rate
 
@@ -88,7 +88,7 @@ def write_image(path: Path, image: np.ndarray, fps: Fraction | None = None) -> N
         with open(path, "wb") as file:
             file.write(tag_rate(encoded.tobytes(), path.suffix, fps) if fps is not None else encoded.data)
     except OSError as exc:
-        from ..atomic import describe_os_error
+        from ..core.atomic import describe_os_error
 
         raise describe_os_error(exc, path) from None
 

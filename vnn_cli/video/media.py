@@ -20,9 +20,9 @@ from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
-from ..atomic import atomic_file, atomic_folder, describe_os_error, publish_folder, signals_held
-from ..errors import InputError, OutputError, VnnWarning
-from ..frames import to_16bit, to_8bit
+from ..core.atomic import atomic_file, atomic_folder, describe_os_error, publish_folder, signals_held
+from ..core.errors import InputError, OutputError, VnnWarning
+from ..core.frames import to_16bit, to_8bit
 from .containers import choose_codec
 from .images import IMAGE_SUFFIXES, ImageSequence, list_images, natural_key, write_image
 from .probe import VIDEO_SUFFIXES

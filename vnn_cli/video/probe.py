@@ -14,7 +14,7 @@ from pathlib import Path
 
 from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .ffmpeg import ffmpeg_exe, quote_path
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif", ".ts", ".mts", ".y4m"}

@@ -16,7 +16,7 @@ from typing import Iterator, Literal
 
 import numpy as np
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .ffmpeg import ffmpeg_exe, last_line, quote_path
 from .probe import VideoInfo, probe
 

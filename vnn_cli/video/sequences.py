@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..timing import parse_rate
+from ..core.timing import parse_rate
 from .timestamps import FrameTimes
 
 DEFAULT_FPS = Fraction(24)

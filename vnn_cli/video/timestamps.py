@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .ffmpeg import ffmpeg_exe, last_line, quote_path
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import final_name
-from ..errors import OutputError, VnnWarning
+from ..core.atomic import final_name
+from ..core.errors import OutputError, VnnWarning
 from .containers import choose_codec, ffmpeg_cause, odd_needs_444, video_args
 from .ffmpeg import ffmpeg_exe, quote_path
 from .probe import pix_fmt_bits

@@ -22,9 +22,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..core.settings import DEFAULT_SCENE_THRESHOLD as DEFAULT_THRESHOLD
 from .dedup import gray_thumbnail
 
-DEFAULT_THRESHOLD = 0.25
 _THUMB = (64, 36)  # where the score compares: codec noise and fine texture average out
 _FLOW_WIDTH = 192  # where the flow runs: about a millisecond a pair
 _MIN_FLOW_SIDE = 16  # DIS needs at least 12 pixels a side; below this there is no flow to trust

@@ -6,7 +6,7 @@ import math
 import cv2
 import numpy as np
 
-from .frames import max_value
+from ..core.frames import max_value
 
 PSNR_CAP = 100.0  # identical frames: PSNR is infinite; reports and means use this cap instead
 

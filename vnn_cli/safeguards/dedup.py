@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .frames import max_value
+from ..core.frames import max_value
 
 DEFAULT_THRESHOLD = 1.5
 _THUMB_WIDTH = 256

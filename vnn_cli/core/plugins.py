@@ -1,7 +1,6 @@
-"""Two tables, name -> plugin, for models and losses, and the one loader that fills them.
-
-Built-in plugins (the files in `plugins/`), installed packages' entry points (group `vnn.plugins`)
-and files or folders a user names all pass through `load_plugins`, so there is one loading path.
+"""The one plugin loader. Built-in plugins (the files in `plugins/`), installed packages' entry
+points (group `vnn.plugins`) and files or folders a user names all pass through `load_plugins`,
+which fills the tables in `registry`.
 
 A plugin folder (and the folder of a plugin file named alone) is imported as a package under a
 private name, `_vnn_plugin_<hash of its path>`: a top-level package called `plugins` would collide
@@ -10,6 +9,8 @@ each other. So the files in it import each other relatively (`from .helpers impo
 `from ._layers import Conv`) and sys.path is never touched. Every module of such a package, a
 plugin or a helper one imports, runs under its own file's name: what it registers is attributed
 to that file, and a failure drops exactly what that file registered.
+
+The import hook that does this is installed by the first `load_plugins`, not at import.
 """
 from __future__ import annotations
 
@@ -19,29 +20,18 @@ import importlib.abc
 import importlib.machinery
 import importlib.metadata
 import importlib.util
-import inspect
 import os
 import sys
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator
 
-from .errors import Interrupted, PluginError, UnknownNameError
+from .errors import PluginError, describe
+from . import registry
+from .registry import current_source, forget, registering_from
 
 ENTRY_POINT_GROUP = "vnn.plugins"
 PACKAGE_PREFIX = "_vnn_plugin_"
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class PluginEntry:
-    name: str
-    kind: str  # "model" or "loss"
-    factory: Callable[..., Any]
-    source: str  # "built-in", "entry point", "file" or "python"
-    origin: str  # the file path or the entry point that registered it
 
 
 @dataclass(frozen=True)
@@ -50,47 +40,14 @@ class PluginFailure:
     message: str
 
 
-_MODELS: dict[str, PluginEntry] = {}
-_LOSSES: dict[str, PluginEntry] = {}
-_TABLES = {"model": _MODELS, "loss": _LOSSES}
 _loaded_origins: set[str] = set()
-_loading_from: ContextVar[tuple[str, str]] = ContextVar("_loading_from", default=("python", "<python code>"))
-
-
-def _register(kind: str, name: str, factory: T) -> T:
-    table = _TABLES[kind]
-    source, origin = _loading_from.get()
-    previous = table.get(name)
-    if previous is not None and previous.origin != origin:
-        raise PluginError(f"two plugins register the {kind} '{name}': {previous.origin} and {origin}")
-    table[name] = PluginEntry(name, kind, factory, source, origin)
-    return factory
-
-
-def register_model(name: str) -> Callable[[T], T]:
-    """Class decorator: make a `FrameInterpolator` subclass available as `--model NAME`."""
-    return lambda factory: _register("model", name, factory)
-
-
-def register_loss(name: str) -> Callable[[T], T]:
-    """Decorator for a loss factory: `factory() -> callable(prediction, target) -> scalar tensor`."""
-    return lambda factory: _register("loss", name, factory)
 
 
 def builtin_plugin_dir() -> Path:
-    packaged = Path(__file__).parent / "_plugins"  # inside an installed wheel
+    packaged = Path(__file__).parents[1] / "_plugins"  # inside an installed wheel
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "plugins"  # a source checkout
-
-
-@contextlib.contextmanager
-def _source(source: str, origin: str) -> Iterator[None]:
-    token = _loading_from.set((source, origin))
-    try:
-        yield
-    finally:
-        _loading_from.reset(token)
+    return Path(__file__).resolve().parents[2] / "plugins"  # a source checkout
 
 
 def _plugin_files(path: Path) -> list[Path]:
@@ -106,14 +63,14 @@ class _PluginLoader(importlib.machinery.SourceFileLoader):
 
     def exec_module(self, module) -> None:
         origin = str(Path(self.path).resolve())
-        source, _ = _loading_from.get()  # a helper comes with the plugin that imports it
+        source = current_source()  # a helper comes with the plugin that imports it
         _loaded_origins.add(origin)
-        with _source(source, origin):
+        with registering_from(source, origin):
             try:
                 super().exec_module(module)
             except BaseException:
                 _loaded_origins.discard(origin)
-                _forget(origin)
+                forget(origin)
                 raise
 
 
@@ -131,10 +88,13 @@ class _PluginFinder(importlib.abc.MetaPathFinder):
                                                       submodule_search_locations=spec.submodule_search_locations)
 
 
-# Before the standard finders, which would load the same files without the origin; a reload of this
-# module replaces its finder rather than stacking another.
-sys.meta_path[:] = [f for f in sys.meta_path if not (type(f).__name__ == "_PluginFinder" and type(f).__module__ == __name__)]
-sys.meta_path.insert(0, _PluginFinder())
+def _install_finder() -> None:
+    """Put the finder before the standard ones, which would load the same files without the origin;
+    once, and a reload of this module replaces its finder rather than stacking another."""
+    if any(type(f) is _PluginFinder for f in sys.meta_path):
+        return
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_PluginFinder"]
+    sys.meta_path.insert(0, _PluginFinder())
 
 
 def _plugin_package(root: Path) -> str:
@@ -196,7 +156,7 @@ def _import_file(path: Path, source: str, root: Path | None = None) -> None:
         raise PluginError(f"cannot load plugin {path}: not a Python file")
     path = Path(os.path.abspath(path))
     root = path.parent if root is None else Path(os.path.abspath(root))
-    with _source(source, origin):
+    with registering_from(source, origin):
         module_name = _module_name(path, root)
         spec = importlib.util.spec_from_file_location(module_name, path, loader=_PluginLoader(module_name, str(path)))
         module = importlib.util.module_from_spec(spec)
@@ -214,17 +174,10 @@ def _import_file(path: Path, source: str, root: Path | None = None) -> None:
             raise
 
 
-def _forget(origin: str) -> None:
-    """Drop what a plugin registered before it failed, so a broken file leaves no half of itself."""
-    for table in _TABLES.values():
-        for name in [n for n, e in table.items() if e.origin == origin]:
-            del table[name]
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"it called sys.exit({exc.code!r})" if exc.code is not None else "it called sys.exit()"
-    return str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+    return describe(exc)
 
 
 def load_plugins(paths: Iterable[Path | str] = (), *, entry_points: bool = True, strict: bool = True) -> list[PluginFailure]:
@@ -234,14 +187,13 @@ def load_plugins(paths: Iterable[Path | str] = (), *, entry_points: bool = True,
     raised as a `PluginError` naming its file once all the others have loaded.
     """
     failures: list[PluginFailure] = []
+    _install_finder()
     importlib.invalidate_caches()  # files added to a plugin folder since the last load are found
 
     def attempt(origin: str, load: Callable[[], None]) -> None:
         try:
             load()
-        except (KeyboardInterrupt, Interrupted):
-            raise  # the user stopping the run, not the plugin failing
-        except BaseException as exc:  # foreign code: any error, sys.exit() too, is reported, none is fatal here
+        except (Exception, SystemExit) as exc:  # foreign code: any error, sys.exit() too, is reported, none is fatal here
             failures.append(PluginFailure(origin, _describe(exc)))
 
     builtin = builtin_plugin_dir()
@@ -254,7 +206,7 @@ def load_plugins(paths: Iterable[Path | str] = (), *, entry_points: bool = True,
                 continue
 
             def load_entry_point(ep=ep, origin=origin) -> None:
-                with _source("entry point", origin):
+                with registering_from("entry point", origin):
                     ep.load()
                 _loaded_origins.add(origin)
 
@@ -274,35 +226,16 @@ def load_plugins(paths: Iterable[Path | str] = (), *, entry_points: bool = True,
     return failures
 
 
-def models() -> dict[str, PluginEntry]:
-    return dict(sorted(_MODELS.items()))
 
 
-def losses() -> dict[str, PluginEntry]:
-    return dict(sorted(_LOSSES.items()))
-
-
-def get_model(name: str) -> PluginEntry:
-    try:
-        return _MODELS[name]
-    except KeyError:
-        raise UnknownNameError("model", name, _MODELS) from None
-
-
-def model_origin(model_cls: type) -> str:
-    """`model 'NAME' (FILE)` for a model class, to name the plugin in an error about it."""
-    for entry in _MODELS.values():
-        if entry.factory is model_cls:
-            return f"model '{entry.name}' ({entry.origin})"
-    try:  # built in Python, never registered
-        where = inspect.getsourcefile(model_cls) or model_cls.__module__
-    except TypeError:
-        where = model_cls.__module__
-    return f"model {model_cls.__name__} ({where})"
-
-
-def get_loss(name: str) -> PluginEntry:
-    try:
-        return _LOSSES[name]
-    except KeyError:
-        raise UnknownNameError("loss", name, _LOSSES) from None
+@contextlib.contextmanager
+def snapshot() -> Iterator[None]:
+    """The registry and the set of loaded plugin files come back on exit as they were: what loads or
+    registers inside (a test's plugin) is gone, and a file loaded inside loads afresh next time."""
+    saved = set(_loaded_origins)
+    with registry.snapshot():
+        try:
+            yield
+        finally:
+            _loaded_origins.clear()
+            _loaded_origins.update(saved)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .dedup import gray_thumbnail
 from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
-from .model_api import Neighbours
+from ..core.model_api import Neighbours
 
 _WIDTH = 192
 # Calibrated on the bundled clips with DIS flow as the model, drop-frame protocol at frame strides

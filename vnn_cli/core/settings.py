@@ -22,7 +22,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from .errors import SettingsError
 from .presets import DEFAULT_PRESET, PRESETS, Preset, resolve_model
-from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from .timing import MAX_FACTOR, parse_rate
 
 if sys.version_info >= (3, 11):
@@ -32,9 +31,15 @@ else:  # pragma: no cover
 
 DEFAULT_MODEL = PRESETS[DEFAULT_PRESET][0]  # what runs when nothing is named
 
+# The scene-cut score above which a pair is a cut (`safeguards.scenes` says how 0.25 was chosen).
+DEFAULT_SCENE_THRESHOLD = 0.25
+DEVICE_SPEC = re.compile(r"auto|cpu|mps|cuda(:\d+)?")  # what --device accepts; `device` picks among them
+
 Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
+
+
 def _device_spec(value: str) -> str:
-    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value.strip().lower()):
+    if not DEVICE_SPEC.fullmatch(value.strip().lower()):
         raise ValueError("use auto, cpu, cuda, cuda:N or mps")
     return value.strip().lower()
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .dis_flow import RememberedFlows
-from .model_api import Neighbours
+from ..core.model_api import Neighbours
 from .warp import backward_warp, flows_to_time, inside_frame, resize_flow
 
 

@@ -28,24 +28,24 @@ from typing import Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
-from .atomic import atomic_files, atomic_folder
+from ..core.atomic import atomic_files, atomic_folder
 from .compare import Layout
-from .dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
-from .dedup import is_duplicate
+from ..safeguards.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
+from ..safeguards.dedup import is_duplicate
 from .engine import Interpolator
-from .errors import InputError, Interrupted, OutputError
-from .fallback import Judge, decide, stand_in
-from .guard import check_output, numbered
+from ..core.errors import InputError, OutputError
+from ..safeguards.fallback import Judge, decide, stand_in
+from ..video.output_guard import check_output, numbered
 from .outputs import EncodeOptions, OutputFrame, Outputs
 from .overlap import BackgroundWriter, prefetch
-from .model_api import Neighbours
-from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
-from .scenes import is_scene_cut
-from .timing import FactorTiming, RateTiming, Timing, check_rate, output_count
-from .video.images import is_image, read_image, write_image
-from .video.media import FrameSource, SequenceSink, is_folder_output, is_sequence_output, open_source
-from .video.reader import VideoReader
-from .video.timestamps import FrameTimes, read_frame_times
+from ..core.model_api import Neighbours
+from ..safeguards.scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
+from ..safeguards.scenes import is_scene_cut
+from ..core.timing import FactorTiming, RateTiming, Timing, check_rate, output_count
+from ..video.images import is_image, read_image, write_image
+from ..video.media import FrameSource, SequenceSink, is_folder_output, is_sequence_output, open_source
+from ..video.reader import VideoReader
+from ..video.timestamps import FrameTimes, read_frame_times
 
 Progress = Callable[[int, int | None], None]  # (frames written, total expected or None)
 
@@ -356,9 +356,7 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
                 if writer:
                     writer.abort()
                 raise
-    except (KeyboardInterrupt, Interrupted):
-        raise  # the partial sequence stays, so that the same command resumes it
-    except BaseException:
+    except Exception:  # a failure; an interrupt leaves the partial sequence, so the same command resumes it
         if sequence is not None:
             sequence.discard()
         raise

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
 
-from .errors import Interrupted, VnnError
+from ..core.errors import VnnError
 from .interpolate import JobResult
 
 Status = Literal["done", "skipped", "failed"]
@@ -38,8 +38,6 @@ def run_batch(inputs: list[Path], output_for: Callable[[Path], Path], job: Calla
         started = time.perf_counter()
         try:
             result = job(path, output)
-        except Interrupted:
-            raise  # SIGTERM stops the whole batch, like Ctrl-C; it is not one input's failure
         except VnnError as exc:
             items.append(BatchItem(path, output, "failed", str(exc), seconds=time.perf_counter() - started))
             continue

@@ -10,8 +10,7 @@ from pathlib import Path
 import torch
 
 from .errors import DeviceError
-
-_SPEC = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+from .settings import DEVICE_SPEC
 
 
 def _mps_available() -> bool:
@@ -29,7 +28,7 @@ def auto_device() -> torch.device:
 def select_device(spec: str = "auto", threads: int | None = None) -> torch.device:
     """`auto` picks CUDA, then MPS, then the CPU. An unavailable device is an error, never a fallback."""
     spec = spec.strip().lower()
-    if not _SPEC.match(spec):
+    if not DEVICE_SPEC.fullmatch(spec):
         raise DeviceError(f"unknown device '{spec}': use auto, cpu, cuda, cuda:N or mps")
     if threads is not None:
         torch.set_num_threads(threads)

@@ -22,16 +22,16 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from .atomic import TEMP_MARK, atomic_file, describe_os_error
-from .errors import InputError, OutputError, SettingsError
-from .guard import check_output, numbered
-from .interpolate import JobResult
-from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
-from .video.ffmpeg import quote_path, run_ffmpeg
-from .video.images import is_image, write_image
-from .video.media import image_sink, is_video
-from .video.probe import probe
-from .video.reader import VideoReader
+from ..core.atomic import TEMP_MARK, atomic_file, describe_os_error
+from ..core.errors import InputError, OutputError, SettingsError
+from .output_guard import check_output, numbered
+from ..render.interpolate import JobResult
+from ..safeguards.scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
+from .ffmpeg import quote_path, run_ffmpeg
+from .images import is_image, write_image
+from .media import image_sink, is_video
+from .probe import probe
+from .reader import VideoReader
 
 Progress = Callable[[int, int | None], None]  # (frames read, frames expected or None)
 

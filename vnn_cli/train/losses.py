@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import torch
 
-from . import registry
-from .errors import SettingsError
+from ..core import registry
+from ..core.errors import SettingsError
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

@@ -8,7 +8,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .video.media import as_rgb8
+from ..video.media import as_rgb8
 
 Layout = Literal["side", "stack"]
 

@@ -8,21 +8,17 @@ from typing import Any, Callable
 
 import torch
 
-from .errors import PluginError, VnnError
+from .errors import PluginError, VnnError, describe
 from .registry import model_origin
 
-# Not the plugin's fault, and handled elsewhere: an interrupt (a VnnError), memory running out
-# (the engine retries CUDA out-of-memory with smaller tiles).
+# Not the plugin's fault, and handled elsewhere: vnn's own errors raised inside (a model loading
+# another's weights), memory running out (the engine retries CUDA out-of-memory with smaller tiles).
+# Interrupts are BaseExceptions and pass anyway.
 _PASS_THROUGH = (VnnError, torch.cuda.OutOfMemoryError, MemoryError)
 
 
 def _shape(x: torch.Tensor) -> str:
     return "×".join(str(d) for d in x.shape)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def guarded(model_cls: type, what: str, call: Callable[[], Any]) -> Any:
@@ -32,7 +28,7 @@ def guarded(model_cls: type, what: str, call: Callable[[], Any]) -> Any:
     except _PASS_THROUGH:
         raise
     except (Exception, SystemExit) as exc:
-        raise PluginError(f"{model_origin(model_cls)} failed in {what}: {_first_line(exc)}") from exc
+        raise PluginError(f"{model_origin(model_cls)} failed in {what}: {describe(exc)}") from exc
 
 
 def check_frames(model: torch.nn.Module, out: Any, frames: torch.Tensor) -> torch.Tensor:

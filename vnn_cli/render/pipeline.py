@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import warnings
 
-from .device import select_device
+from ..core.device import select_device
 from .engine import Interpolator
-from .errors import VnnWarning
-from .registry import load_plugins
-from .settings import ModelChoice, RuntimeSettings
-from .weights import default_weights_path, load_model
+from ..core.errors import VnnWarning
+from ..core.plugins import load_plugins
+from ..core.settings import ModelChoice, RuntimeSettings
+from ..nn.weights import default_weights_path, load_model
 
 
 def prepare_runtime(runtime: RuntimeSettings):

@@ -68,10 +68,28 @@ class VnnWarning(UserWarning):
     the CLI shows each as one `vnn: warning:` line on stderr."""
 
 
-class Interrupted(VnnError):
-    """The run was stopped by a signal; partial outputs have been removed."""
+class PeerError(VnnError):
+    """A peer method vnn is compared with (ffmpeg minterpolate) failed or gave unusable frames."""
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal; partial outputs have been removed.
+
+    A `BaseException`, as `KeyboardInterrupt` and `asyncio.CancelledError` are: the user stopping a
+    run is no failure of the file, method or plugin at hand, so no `except Exception` (or
+    `except VnnError`) on the way can swallow it; it reaches the CLI, which exits with its status.
+    """
 
     def __init__(self, signal_name: str = "SIGINT", detail: str = ""):
         super().__init__(f"interrupted by {signal_name}" + (f"; {detail}" if detail else ""))
         self.signal_name = signal_name
         self.exit_status = {"SIGTERM": ExitStatus.TERMINATED, "SIGHUP": ExitStatus.HANGUP}.get(signal_name, ExitStatus.INTERRUPTED)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an error: a VnnError says what it is; anything else (a bug, foreign code) is its
+    type and the first line of its message."""
+    if isinstance(exc, VnnError):
+        return str(exc)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

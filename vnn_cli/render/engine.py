@@ -26,10 +26,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .device import half_dtype
-from .frames import crop, join_alpha, max_value, pad_to_multiple, split_alpha
-from .model_api import FrameInterpolator, Neighbours
-from .model_guard import guarded, run_model
+from ..core.device import half_dtype
+from ..core.frames import crop, join_alpha, max_value, pad_to_multiple, split_alpha
+from ..core.model_api import FrameInterpolator, Neighbours
+from ..core.model_guard import guarded, run_model
 from .tiling import AUTO_TILE_ABOVE, AUTO_TILE_SIZE, DEFAULT_OVERLAP, tiled
 
 Job = tuple[np.ndarray, np.ndarray, Sequence[float]] | tuple[np.ndarray, np.ndarray, Sequence[float], Neighbours | None]

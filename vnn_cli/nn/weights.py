@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
-from . import registry
-from ._version import __version__
-from .atomic import atomic_file
-from .errors import WeightsError
-from .model_guard import guarded
-from .model_api import FrameInterpolator
+from ..core import registry
+from .._version import __version__
+from ..core.atomic import atomic_file
+from ..core.errors import WeightsError
+from ..core.model_guard import guarded
+from ..core.model_api import FrameInterpolator
 
 
 class ModelCard(BaseModel):
@@ -42,10 +42,10 @@ class ModelCard(BaseModel):
 
 
 def weights_dir() -> Path:
-    packaged = Path(__file__).parent / "_weights"  # inside an installed wheel
+    packaged = Path(__file__).parents[1] / "_weights"  # inside an installed wheel
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "weights"
+    return Path(__file__).resolve().parents[2] / "weights"
 
 
 def card_path(weights: Path) -> Path:

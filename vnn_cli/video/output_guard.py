@@ -16,10 +16,10 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from .atomic import sweep_stale
-from .errors import OutputError
-from .video.images import is_image
-from .video.media import _pattern_regex, is_pattern, is_video
+from ..core.atomic import sweep_stale
+from ..core.errors import OutputError
+from .images import is_image
+from .media import _pattern_regex, is_pattern, is_video
 
 
 def numbered(pattern: str, suffix: str) -> re.Pattern:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .model_api import Neighbours
-from .video.reader import VideoReader
+from ..core.errors import InputError
+from ..core.model_api import Neighbours
+from ..video.reader import VideoReader
 
 
 def load_eval_frames(path: Path, frames: int = 21, start: float = 0.0, max_width: int | None = 1280) -> list[np.ndarray]:

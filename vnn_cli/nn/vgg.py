@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import torch
 from torch import nn
 
-from .errors import SettingsError, WeightsError
+from ..core.errors import SettingsError, WeightsError
 
 ENV_VAR = "VNN_VGG_WEIGHTS"
 

@@ -11,8 +11,8 @@ from typing import Callable
 import numpy as np
 
 from .compare import Layout, compare_frame, compare_size
-from .frames import to_8bit
-from .video.media import FrameSource, SequenceSink, video_sink
+from ..core.frames import to_8bit
+from ..video.media import FrameSource, SequenceSink, video_sink
 
 
 @dataclass(frozen=True)
