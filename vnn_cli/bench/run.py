@@ -19,6 +19,7 @@ import torch
 from .._version import __version__
 from ..render.engine import Interpolator
 from ..core.errors import UnknownNameError, VnnError, describe
+from ..core.settings import parse_size
 from ..safeguards.fallback import Guarded
 from ..core.presets import PRESETS
 from ..core.settings import DEFAULT_MODEL, BenchSettings, InterpolateSettings
@@ -30,7 +31,7 @@ from .peers import BASELINES, GUARD_SUFFIX, MINTERPOLATE, Method, select_methods
 from .quality import Clip, Score, load_clip, score_minterpolate, score_model
 from .report import Example, worst_examples
 from .speed import (MINTERPOLATE_E2E, TARGET_SIZE, Speed, Throughput, end_to_end, minterpolate_speed, model_speed,
-                    parse_size, preset_run)
+                    preset_run)
 
 Progress = Callable[[int, int], None]
 Status = Callable[[str], None]
@@ -230,7 +231,7 @@ def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device 
     device = torch.device(device)
     paths = expand_inputs([Path(p) for p in inputs])
     methods, skipped = select_methods(settings.methods, settings.weights)
-    sizes = [parse_size(s) for s in settings.sizes]
+    sizes = [parse_size(s, "bench.sizes") for s in settings.sizes]
     steps = _Steps(len(methods) * (len(paths) + len(sizes) + 1) + (1 if settings.e2e else 0), progress, status)
     ready, broken = _load_methods(methods, device, half, steps)
 

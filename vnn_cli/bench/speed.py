@@ -43,11 +43,6 @@ def preset_run(preset: str) -> str:
     return f"vnn interpolate --preset {preset}"
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    width, height = text.lower().split("x")
-    return int(width), int(height)
-
-
 def synthetic_frames(width: int, height: int, count: int, speed: int = 3, seed: int = 0) -> list[np.ndarray]:
     """`count` frames of a textured scene panning left by `speed` px a frame, a square moving right."""
     rng = np.random.default_rng(seed)

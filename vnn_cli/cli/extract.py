@@ -7,9 +7,9 @@ import click
 
 from ..render.batch import run_batch
 from ..core.errors import OutputError
+from ..core.settings import DEFAULT_SCENE_THRESHOLD, parse_size
 from ..video.extract import (TripletSettings, audio_output, extract_audio, extract_frames, extract_triplets, frames_output,
-                       parse_size, video_summary_path)
-from ..safeguards.scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
+                             video_summary_path)
 from ..video.media import expand_inputs, is_video
 from .common import command, exit_on, pass_params, progress_option, settings_for
 from .render import batch_table, console, frame_progress
@@ -68,7 +68,7 @@ def extract_command(params: dict) -> None:
     output: Path | None = params.pop("output")
     params["stride"] = _strides(params.pop("stride"))
     _, section = settings_for("extract", params)
-    size = parse_size(section.resize)
+    size = parse_size(section.resize, "extract.resize")
     videos = expand_inputs(inputs)
     batch = len(inputs) > 1 or videos != inputs
     span = {"start": section.start, "end": section.end}

@@ -35,6 +35,16 @@ DEFAULT_MODEL = PRESETS[DEFAULT_PRESET][0]  # what runs when nothing is named
 DEFAULT_SCENE_THRESHOLD = 0.25
 DEVICE_SPEC = re.compile(r"auto|cpu|mps|cuda(:\d+)?")  # what --device accepts; `device` picks among them
 
+def parse_size(text: str | None, setting: str = "size") -> tuple[int, int] | None:
+    """'640x360' -> (640, 360); None stays None."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(text))
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise SettingsError(f"invalid setting {setting} = {text!r}: use WIDTHxHEIGHT, e.g. 640x360")
+    return int(match[1]), int(match[2])
+
+
 Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
 
 

@@ -34,6 +34,7 @@ from ..safeguards.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
 from ..safeguards.dedup import is_duplicate
 from .engine import Interpolator
 from ..core.errors import InputError, OutputError
+from ..core.progress import Progress, no_progress
 from ..safeguards.fallback import Judge, decide, stand_in
 from ..video.output_guard import check_output, numbered
 from .outputs import EncodeOptions, OutputFrame, Outputs
@@ -47,11 +48,6 @@ from ..video.media import FrameSource, SequenceSink, is_folder_output, is_sequen
 from ..video.reader import VideoReader
 from ..video.timestamps import FrameTimes, read_frame_times
 
-Progress = Callable[[int, int | None], None]  # (frames written, total expected or None)
-
-
-def _no_progress(done: int, total: int | None) -> None:
-    pass
 
 
 @dataclass
@@ -291,7 +287,7 @@ def frame_rate_timing(source_fps: Fraction, factor: int, fps: Fraction | None) -
 
 def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: Timing | None, out_fps: Fraction | None,
             options: EncodeOptions, *, image_fps: Fraction | None = None, audio: bool = True,
-            audio_filter: str | None = None, progress: Progress = _no_progress, workflow: Workflow = Workflow(),
+            audio_filter: str | None = None, progress: Progress = no_progress, workflow: Workflow = Workflow(),
             choose: Callable[[Fraction, bool], tuple[Timing, Fraction]] | None = None) -> JobResult:
     """Read `input_path`, write every output frame to `output` (a video file, a folder or a
     numbered pattern). `choose(source_fps, follows_timestamps)` picks the timing once the source is
@@ -372,7 +368,7 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
 
 def interpolate_video(input_path: Path, output: Path, interpolator: Interpolator, *, factor: int = 2,
                       fps: Fraction | None = None, options: EncodeOptions = EncodeOptions(),
-                      image_fps: Fraction | None = None, progress: Progress = _no_progress,
+                      image_fps: Fraction | None = None, progress: Progress = no_progress,
                       workflow: Workflow = Workflow()) -> JobResult:
     """Same duration, more frames: `factor` times the rate, or exactly `fps`; the audio is kept."""
 
@@ -395,7 +391,7 @@ def atempo_chain(speed: float) -> str:
 
 def slowmo_video(input_path: Path, output: Path, interpolator: Interpolator, *, factor: int = 2,
                  fps: Fraction | None = None, audio: str = "stretch", options: EncodeOptions = EncodeOptions(),
-                 image_fps: Fraction | None = None, progress: Progress = _no_progress,
+                 image_fps: Fraction | None = None, progress: Progress = no_progress,
                  workflow: Workflow = Workflow()) -> JobResult:
     """`factor` times slower, played at the source rate (or `fps`); audio dropped or stretched."""
 

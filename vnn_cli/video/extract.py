@@ -18,11 +18,12 @@ import zlib
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from ..core.atomic import TEMP_MARK, atomic_file, describe_os_error
+from ..core.progress import Progress, no_progress
 from ..core.errors import InputError, OutputError, SettingsError
 from .output_guard import check_output, numbered
 from ..render.interpolate import JobResult
@@ -33,7 +34,6 @@ from .media import image_sink, is_video
 from .probe import probe
 from .reader import VideoReader
 
-Progress = Callable[[int, int | None], None]  # (frames read, frames expected or None)
 
 # The encoder each audio file extension gets: the muxer follows from the extension itself.
 AUDIO_CODECS = {
@@ -48,20 +48,6 @@ AUDIO_CODECS = {
 SUMMARY_NAME = "triplets.json"
 VIDEO_SUMMARY_SUFFIX = ".triplets.json"
 TRIPLET_NAMES = ("im1.png", "im2.png", "im3.png")
-
-
-def _no_progress(done: int, total: int | None) -> None:
-    pass
-
-
-def parse_size(text: str | None) -> tuple[int, int] | None:
-    """'640x360' -> (640, 360)."""
-    if text is None:
-        return None
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(text))
-    if not match or int(match[1]) < 1 or int(match[2]) < 1:
-        raise SettingsError(f"invalid setting extract.resize = {text!r}: use WIDTHxHEIGHT, e.g. 640x360")
-    return int(match[1]), int(match[2])
 
 
 def check_span(start: float | None, end: float | None) -> None:
@@ -98,7 +84,7 @@ def _folder_ready(folder: Path, video: Path, image_format: str, overwrite: bool)
 
 def extract_frames(video: Path, output: Path, *, every: int = 1, start: float | None = None, end: float | None = None,
                    size: tuple[int, int] | None = None, image_format: str = "png", overwrite: bool = False,
-                   progress: Progress = _no_progress) -> JobResult:
+                   progress: Progress = no_progress) -> JobResult:
     """Every `every`-th frame between `start` and `end` seconds, as OUTPUT/000000.png, 000001.png..."""
     if every < 1:
         raise SettingsError(f"invalid setting extract.every = {every}: it must be at least 1")
@@ -222,7 +208,7 @@ def _update_summary(output: Path, stem: str, counts: TripletCounts) -> None:
 
 def extract_triplets(video: Path, output: Path, settings: TripletSettings = TripletSettings(), *,
                      start: float | None = None, end: float | None = None, size: tuple[int, int] | None = None,
-                     overwrite: bool = False, progress: Progress = _no_progress) -> JobResult:
+                     overwrite: bool = False, progress: Progress = no_progress) -> JobResult:
     """Training triplets from one video into OUTPUT (shared by every video of a batch).
 
     Windows of frames (i, i+s, i+2s) for each stride s; each gives `crops_per_triplet` random crops
