@@ -14,8 +14,9 @@ from vnn_cli.core import registry
 from vnn_cli.core import plugins
 from vnn_cli.bench import run as bench_run
 from vnn_cli.bench.memory import PeakMemory
-from vnn_cli.bench.report import CSV_FIELDS, Example, write_examples
-from vnn_cli.bench.run import EndToEnd, check_targets
+from vnn_cli.bench.report import CSV_FIELDS, write_examples
+from vnn_cli.bench.results import EndToEnd, Example
+from vnn_cli.bench.run import check_targets
 from vnn_cli.bench.speed import MINTERPOLATE_E2E, Throughput, minterpolate_throughput, preset_run, trim_clip
 from vnn_cli.core.errors import OutputError, UnknownNameError
 from vnn_cli.eval.metrics import PSNR_CAP

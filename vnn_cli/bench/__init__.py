@@ -5,7 +5,8 @@ beside the classical peers (dup, blend, ffmpeg minterpolate, DIS flow), and repo
     write_json(Path("r.json"), result)
 """
 from .report import markdown, summarize, to_dict, write_csv, write_examples, write_json, write_markdown, write_plot
-from .run import BenchResult, run_bench
+from .results import BenchResult
+from .run import run_bench
 
 __all__ = ["BenchResult", "markdown", "run_bench", "summarize", "to_dict", "write_csv", "write_examples", "write_json",
            "write_markdown", "write_plot"]

@@ -10,9 +10,8 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import cv2
 import numpy as np
 
 from ..core.atomic import atomic_file, atomic_folder
@@ -20,75 +19,9 @@ from ..core.errors import OutputError
 from ..video.output_guard import check_output
 from ..eval.metrics import PSNR_CAP
 from ..video.images import write_image
+from .quality import Score
+from .results import BenchResult, Example
 from .speed import TARGET_SIZE
-
-if TYPE_CHECKING:
-    from .quality import Clip, Score
-    from .run import BenchResult
-
-_LABEL_HEIGHT = 18
-
-
-@dataclass
-class Example:
-    clip: str
-    frame: int  # index of the predicted frame among the clip's kept frames
-    methods: list[str]
-    image: np.ndarray  # real | each method, side by side
-
-    @property
-    def filename(self) -> str:
-        return f"{Path(self.clip).stem}_frame{self.frame:03d}.png"
-
-
-def _focus(scores: list["Score"], preferred: str) -> "Score | None":
-    """The method whose failures are worth looking at: the preferred one, else the best here."""
-    usable = [s for s in scores if s.predictions and s.psnr]
-    for score in usable:
-        if score.method == preferred:
-            return score
-    return max(usable, key=lambda s: s.mean_psnr or -math.inf, default=None)
-
-
-def _crop_box(prediction: np.ndarray, target: np.ndarray, size: int) -> tuple[int, int, int, int]:
-    """A size×size window (or the whole frame, if smaller) around the largest error."""
-    height, width = target.shape[:2]
-    ch, cw = min(size, height), min(size, width)
-    error = np.abs(prediction.astype(np.float32) - target.astype(np.float32)).mean(axis=2)
-    error = cv2.blur(error, (max(1, cw // 4), max(1, ch // 4)))
-    y, x = np.unravel_index(int(np.argmax(error)), error.shape)
-    top = int(np.clip(y - ch // 2, 0, height - ch))
-    left = int(np.clip(x - cw // 2, 0, width - cw))
-    return top, left, ch, cw
-
-
-def _labelled(tile: np.ndarray, text: str) -> np.ndarray:
-    band = np.full((_LABEL_HEIGHT, tile.shape[1], 3), 24, np.uint8)
-    cv2.putText(band, text, (3, _LABEL_HEIGHT - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-    return np.vstack([band, tile])
-
-
-def worst_examples(clip: "Clip", scores: list["Score"], focus: str, count: int = 1, crop: int = 256) -> list[Example]:
-    """The `count` frames of `clip` the focus method scored worst, cropped around its largest
-    error: the real frame, then every method that produced a prediction, left to right."""
-    main = _focus(scores, focus)
-    if main is None:
-        return []
-    shown = [s for s in scores if s.predictions]
-    targets = [middle for _, middle, _ in clip.triplets()]
-    examples = []
-    for index in np.argsort(main.psnr)[:count]:
-        index = int(index)
-        target = targets[index]
-        top, left, ch, cw = _crop_box(main.predictions[index], target, crop)
-        tiles = [_labelled(target[top : top + ch, left : left + cw], "real")]
-        for score in shown:
-            tile = score.predictions[index][top : top + ch, left : left + cw]
-            tiles.append(_labelled(tile, f"{score.method} {score.psnr[index]:.1f}"))
-        gap = np.full((tiles[0].shape[0], 2, 3), 255, np.uint8)
-        row = [part for tile in tiles for part in (tile, gap)][:-1]
-        examples.append(Example(clip.name, 2 * index + 1, [s.method for s in shown], np.hstack(row)))
-    return examples
 
 
 def check_examples_folder(folder: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> None:
@@ -126,7 +59,7 @@ def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def summarize(result: "BenchResult") -> list[MethodSummary]:
+def summarize(result: BenchResult) -> list[MethodSummary]:
     summaries = []
     for method in result.methods:
         scores = [s for s in result.scores if s.method == method.name]
@@ -162,13 +95,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _score_dict(score: "Score") -> dict:
+def _score_dict(score: Score) -> dict:
     return {"clip": score.clip, "method": score.method, "psnr": score.mean_psnr, "ssim": score.mean_ssim,
             "fps": score.fps, "seconds": score.seconds, "peak_mib": score.peak_mib, "frames": len(score.psnr),
             "error": score.error, "psnr_per_frame": score.psnr, "ssim_per_frame": score.ssim}
 
 
-def to_dict(result: "BenchResult") -> dict:
+def to_dict(result: BenchResult) -> dict:
     """Everything the run measured, as plain JSON-able data."""
     data = {
         "machine": result.machine,
@@ -187,7 +120,7 @@ def to_dict(result: "BenchResult") -> dict:
     return _clean(data)
 
 
-def write_json(path: Path, result: "BenchResult") -> None:
+def write_json(path: Path, result: BenchResult) -> None:
     with atomic_file(Path(path)) as temp:
         temp.write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
 
@@ -197,7 +130,7 @@ CSV_FIELDS = ["kind", "method", "clip", "size", "psnr", "ssim", "fps", "seconds"
               "value", "required", "met"]
 
 
-def csv_rows(result: "BenchResult") -> list[dict]:
+def csv_rows(result: BenchResult) -> list[dict]:
     """One row per measurement: `quality` (method on a clip), `speed` (method at a size),
     `end_to_end` (a way through the pipeline: its new frames per second), `summary` (method over
     all clips) and `target` (its ratio, the ratio required, met or not; why it was not measured)."""
@@ -219,7 +152,7 @@ def csv_rows(result: "BenchResult") -> list[dict]:
     return rows
 
 
-def write_csv(path: Path, result: "BenchResult") -> None:
+def write_csv(path: Path, result: BenchResult) -> None:
     with atomic_file(Path(path)) as temp:
         with open(temp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
@@ -228,7 +161,7 @@ def write_csv(path: Path, result: "BenchResult") -> None:
                 writer.writerow({k: ("" if v is None else v) for k, v in _clean(row).items()})
 
 
-def plot_axis(result: "BenchResult") -> tuple[str, dict[str, float]]:
+def plot_axis(result: BenchResult) -> tuple[str, dict[str, float]]:
     """The speed each method is plotted at: 1280x720 if measured, else the first size, else the clips."""
     summaries = summarize(result)
     sizes = list(dict.fromkeys(s.size for s in result.speeds))
@@ -239,7 +172,7 @@ def plot_axis(result: "BenchResult") -> tuple[str, dict[str, float]]:
     return "frames per second on the clips", {s.method: s.fps for s in summaries if s.fps}
 
 
-def write_plot(path: Path, result: "BenchResult") -> None:
+def write_plot(path: Path, result: BenchResult) -> None:
     """PSNR (mean over clips) against speed, one labelled point per method; log-scaled speed."""
     try:
         import matplotlib
@@ -275,7 +208,7 @@ def _cell(value: float | None, digits: int = 2) -> str:
     return f"{value:.0f}" if digits == 2 and value >= 100 and value != PSNR_CAP else f"{value:.{digits}f}"
 
 
-def markdown(result: "BenchResult") -> str:
+def markdown(result: BenchResult) -> str:
     """The run as Markdown tables, for the README's "Results" section."""
     machine = result.machine
     sizes = list(dict.fromkeys(s.size for s in result.speeds))
@@ -311,6 +244,6 @@ def markdown(result: "BenchResult") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(path: Path, result: "BenchResult") -> None:
+def write_markdown(path: Path, result: BenchResult) -> None:
     with atomic_file(Path(path)) as temp:
         temp.write_text(markdown(result))

@@ -10,7 +10,6 @@ import datetime as _dt
 import os
 import platform
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -27,11 +26,11 @@ from ..video.media import expand_inputs
 from ..video.probe import probe
 from ..video.reader import VideoReader
 from ..nn.weights import load_model
-from .peers import BASELINES, GUARD_SUFFIX, MINTERPOLATE, Method, select_methods
+from .examples import worst_examples
+from .peers import BASELINES, MINTERPOLATE, Method, select_methods
 from .quality import Clip, Score, load_clip, score_minterpolate, score_model
-from .report import Example, worst_examples
-from .speed import (MINTERPOLATE_E2E, TARGET_SIZE, Speed, Throughput, end_to_end, minterpolate_speed, model_speed,
-                    preset_run)
+from .results import BenchResult, ClipInfo, EndToEnd, Example, Target
+from .speed import MINTERPOLATE_E2E, TARGET_SIZE, Speed, end_to_end, minterpolate_speed, model_speed, preset_run
 
 Progress = Callable[[int, int], None]
 Status = Callable[[str], None]
@@ -45,53 +44,6 @@ TARGET_PIPELINE_SHARE = 0.8
 E2E_TARGETS = {"fast": 3.0, "balanced": 1.0}
 # The presets `vnn interpolate` runs end to end unless the caller names others.
 E2E_PRESETS = tuple(PRESETS)
-
-
-@dataclass
-class ClipInfo:
-    name: str
-    path: str
-    width: int | None = None
-    height: int | None = None
-    frames: int = 0
-    scored_frames: int = 0
-    static: bool = False
-    error: str | None = None
-
-
-@dataclass
-class Target:
-    name: str
-    description: str
-    value: float | None
-    required: float
-    met: bool | None  # None: could not be measured in this run
-    note: str = ""
-
-
-@dataclass
-class EndToEnd:
-    clip: str
-    width: int
-    height: int
-    model: str
-    model_fps: float | None  # the model's own frames per second on this clip's frames
-    results: list[Throughput]
-
-
-@dataclass
-class BenchResult:
-    machine: dict
-    settings: dict
-    clips: list[ClipInfo]
-    methods: list[Method]
-    skipped: list[str]
-    scores: list[Score]
-    speeds: list[Speed]
-    end_to_end: EndToEnd | None
-    targets: list[Target]
-    examples: list[Example] = field(default_factory=list)
-    e2e_note: str = ""
 
 
 def _git_commit() -> str | None:
