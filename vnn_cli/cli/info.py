@@ -34,7 +34,7 @@ def _parameter_count(cls: type[FrameInterpolator]) -> str:
 def _provenance(cls: type[FrameInterpolator]) -> str:
     """Where the shipped weights come from and under which license, from their model card."""
     path = default_weights_path(cls)
-    borrowed = getattr(cls, "borrowed_weights", ())
+    borrowed = cls.borrowed_weights
     if path is None and borrowed:  # it uses other models' weights as they are
         uses = []
         for name in borrowed:

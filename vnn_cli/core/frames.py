@@ -46,12 +46,18 @@ def join_alpha(colour: np.ndarray, alpha: np.ndarray | None, like: np.ndarray) -
     return np.dstack([colour, alpha]) if alpha is not None else colour
 
 
-def to_tensor(frames: list[np.ndarray] | np.ndarray, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """H×W×3 integer frames -> N×3×H×W floats in [0, 1] on `device`."""
-    batch = np.stack(frames) if isinstance(frames, list) else frames[None]
-    scale = max_value(batch.dtype)
-    tensor = torch.from_numpy(np.ascontiguousarray(batch)).to(device, non_blocking=True)
-    return tensor.permute(0, 3, 1, 2).to(dtype).div_(scale)
+def to_tensor(frames: list[np.ndarray] | np.ndarray, device: torch.device | str, dtype: torch.dtype = torch.float32,
+              *, pin: bool = False) -> torch.Tensor:
+    """H×W×3 integer frames (one, a list, or an N×H×W×3 array) -> N×3×H×W floats in [0, 1] on
+    `device`, in one pass: the integers travel (a quarter of the bytes of floats) and channels_last
+    is the numpy layout, so nothing is transposed. `pin` pins the host copy for a CUDA copy."""
+    batch = np.stack(frames) if isinstance(frames, list) else frames
+    host = torch.from_numpy(np.ascontiguousarray(batch))
+    if host.dim() == 3:
+        host = host[None]
+    if pin:
+        host = host.pin_memory()
+    return host.to(device, non_blocking=True).permute(0, 3, 1, 2).to(dtype).div_(max_value(batch.dtype))
 
 
 def to_numpy(tensor: torch.Tensor, dtype: np.dtype) -> np.ndarray:

@@ -19,6 +19,7 @@ them (not across a scene cut), None where it has none or the caller gives none.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,7 +27,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 from torch import nn
 
-from .errors import SettingsError
+from .errors import PluginError, SettingsError
 
 
 class ModelParams(BaseModel):
@@ -57,14 +58,38 @@ class Neighbours:
 
 
 class FrameInterpolator(nn.Module):
+    """Base of every model plugin. The hooks below are what a plugin may declare; each has its
+    default here, so the pipeline reads them directly, and a name that looks like a hook but is
+    none (`any_times`, `max_motions`) is refused when the class is defined."""
+
     any_time: ClassVar[bool] = True
+    """False: the model knows only t = 0.5; other times come from recursive bisection."""
     uses_neighbours: ClassVar[bool] = False
-    pad_multiple: ClassVar[int] = 1
+    """True: `forward(..., neighbours=Neighbours)` also sees the input frames around the pair."""
+    supports_scale: ClassVar[bool] = False
+    """True: `forward(..., scale=s)` estimates motion at scale s (`--scale`)."""
+    allows_half: ClassVar[bool] = True
+    """False: the model stays in float32 even with `--half`."""
+    max_motion: ClassVar[float | None] = None
+    """The largest motion (pixels at the resolution the model sees) it was trained on; the
+    fallback judge rejects pairs beyond it. None: a share of the frame width."""
     default_weights: ClassVar[str | None] = None
+    """Weights loaded when none are named: `NAME` (vnn's weights/NAME.safetensors) or a path
+    ending in .safetensors, relative to the plugin's own file. None: needs no weights."""
+    borrowed_weights: ClassVar[tuple[str, ...]] = ()
+    """Other models' weights it uses as they are (`vnn models` shows their license)."""
+    whole_frame_scale: ClassVar[int] = 1
+    """The reduction of the inputs `whole_frame_inputs` returns."""
     Params: ClassVar[type[ModelParams]] = ModelParams
+    """Its constructor arguments (`--model-param KEY=VALUE`), validated before anything is built."""
+
+    pad_multiple: int = 1
+    """H and W are padded to a multiple of this, and cropped back. An instance attribute: a class
+    value is the default, and `__init__` may set another from the parameters."""
 
     def __init__(self, **params: Any):
         super().__init__()
+        self.pad_multiple = type(self).pad_multiple
         try:
             self.params = type(self).Params(**params)
         except ValidationError as exc:
@@ -72,12 +97,40 @@ class FrameInterpolator(nn.Module):
             key = ".".join(str(p) for p in first["loc"])
             raise SettingsError(f"invalid parameter '{key}' for model {type(self).__name__}: {first['msg']}") from None
 
-    @property
-    def needs_weights(self) -> bool:
-        return self.default_weights is not None
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in vars(cls):
+            if name.startswith("_") or name in HOOKS:
+                continue
+            close = difflib.get_close_matches(name, HOOKS, n=1, cutoff=0.8)
+            if close:
+                raise PluginError(f"model {cls.__name__} declares '{name}', which is no hook of a model plugin: "
+                                  f"did you mean '{close[0]}'?")
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """N×3×H×W frames in [0, 1] and t of shape N -> the N×3×H×W frames at t."""
         raise NotImplementedError
+
+    def confidence(self, frame0: torch.Tensor, frame1: torch.Tensor) -> torch.Tensor | None:
+        """The model's own trust in each pair, in [0, 1], asked before synthesis; a low one sends
+        the pair to the fallback. None (the default): no opinion."""
+        return None
+
+    def whole_frame_inputs(self, frame0: torch.Tensor, frame1: torch.Tensor) -> dict[str, torch.Tensor] | None:
+        """For training on crops: inputs computed from the whole frames (e.g. classical flow), at
+        1/`whole_frame_scale`, that training crops alike and passes to `forward` by name. None:
+        the model needs none."""
+        return None
+
+    @classmethod
+    def has_confidence(cls) -> bool:
+        return cls.confidence is not FrameInterpolator.confidence
+
+
+# Every name a plugin may declare on its model class, for the misspelling check.
+HOOKS = ("any_time", "uses_neighbours", "supports_scale", "allows_half", "max_motion", "default_weights",
+         "borrowed_weights", "whole_frame_scale", "whole_frame_inputs", "Params", "pad_multiple", "forward",
+         "confidence")
 
 
 def as_time_tensor(t: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:

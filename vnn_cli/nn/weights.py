@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,16 @@ def card_path(weights: Path) -> Path:
 
 
 def default_weights_path(model_cls: type[FrameInterpolator]) -> Path | None:
-    if model_cls.default_weights is None:
+    """Where a model's default weights are: a name is vnn's own (weights/NAME.safetensors); a
+    path ending in .safetensors is the plugin's own, relative to the file that defines the model,
+    so a plugin package ships its weights beside its code."""
+    name = model_cls.default_weights
+    if name is None:
         return None
-    return weights_dir() / f"{model_cls.default_weights}.safetensors"
+    if name.endswith(".safetensors"):
+        source = inspect.getsourcefile(model_cls)
+        return Path(source).resolve().parent / name if source else Path(name)
+    return weights_dir() / f"{name}.safetensors"
 
 
 def sha256_of(path: Path) -> str:

@@ -2,15 +2,8 @@
 pairs, recursive bisection for models that only know t = 0.5, motion at a reduced scale, and
 tiling for frames too large to run whole.
 
-What a model may declare, all optional (read with getattr, so any FrameInterpolator works):
-  any_time: bool           False: only t = 0.5; other times by recursive bisection (see below)
-  supports_scale: bool     True: forward(frame0, frame1, t, scale=s) estimates motion at scale s
-  allows_half: bool        False: stays in float32 even with --half
-  max_motion: float        the largest motion (pixels at the resolution the model sees) it was
-                           trained on; the fallback judge rejects pairs beyond it
-  confidence(f0, f1) -> N  the model's own trust in each pair, in [0, 1], asked before synthesis
-  uses_neighbours: bool    True: forward(..., neighbours=Neighbours) also sees the input frames
-                           around the pair, where the caller gives them (a job's fourth item)
+What a model may declare (any_time, supports_scale, allows_half, max_motion, confidence,
+uses_neighbours, pad_multiple) is listed, with each default, on `core.model_api.FrameInterpolator`.
 
 Models that know only t = 0.5 reach other times by recursive bisection: halves, quarters, ...
 up to the nearest power of two at or above the finest step asked for, then each time takes the
@@ -27,7 +20,7 @@ import numpy as np
 import torch
 
 from ..core.device import half_dtype
-from ..core.frames import crop, join_alpha, max_value, pad_to_multiple, split_alpha
+from ..core.frames import crop, join_alpha, max_value, pad_to_multiple, split_alpha, to_tensor
 from ..core.model_api import FrameInterpolator, Neighbours
 from ..core.model_guard import guarded, run_model
 from .tiling import AUTO_TILE_ABOVE, AUTO_TILE_SIZE, DEFAULT_OVERLAP, tiled
@@ -74,7 +67,7 @@ class Interpolator:
                  batch_size: int = 4, scale: float = 1.0, tile: int | None = None, tile_overlap: int = DEFAULT_OVERLAP):
         self.device = torch.device(device)
         self.notes: list[str] = []
-        if half and not getattr(model, "allows_half", True):
+        if half and not model.allows_half:
             self.notes.append(f"{type(model).__name__} runs in float32: it does not allow half precision")
             half = False
         self.dtype = half_dtype(self.device) if half else torch.float32
@@ -82,8 +75,8 @@ class Interpolator:
         if self.device.type in ("cpu", "cuda"):
             self.model = self.model.to(memory_format=torch.channels_last)
         self.batch_size = batch_size
-        self.supports_scale = bool(getattr(model, "supports_scale", False))
-        self.uses_neighbours = bool(getattr(model, "uses_neighbours", False))
+        self.supports_scale = bool(model.supports_scale)
+        self.uses_neighbours = bool(model.uses_neighbours)
         self._pin = self.device.type == "cuda"
         self.configure(scale, tile, tile_overlap)
 
@@ -101,14 +94,14 @@ class Interpolator:
     @property
     def max_motion(self) -> float | None:
         """The model's motion range in full-resolution pixels (reduced-scale motion reaches further)."""
-        limit = getattr(self.model, "max_motion", None)
+        limit = self.model.max_motion
         if limit is None:
             return None
         return float(limit) / (self.scale if self.supports_scale else 1.0)
 
     @property
     def has_confidence(self) -> bool:
-        return callable(getattr(self.model, "confidence", None))
+        return self.model.has_confidence()
 
     @torch.inference_mode()
     def confidence(self, frame0: np.ndarray, frame1: np.ndarray) -> float | None:
@@ -123,15 +116,7 @@ class Interpolator:
 
     # ---- tensors -----------------------------------------------------------------------------
     def _tensor(self, colour: np.ndarray) -> torch.Tensor:
-        """H×W×3 (or N×H×W×3) integers -> N×3×H×W floats in [0, 1] on the device, in one pass
-        (channels_last is the numpy layout, so nothing is transposed), pinned for a CUDA copy."""
-        host = torch.from_numpy(np.ascontiguousarray(colour))
-        if host.dim() == 3:
-            host = host[None]
-        if self._pin:
-            host = host.pin_memory()
-        x = host.to(self.device, non_blocking=True).permute(0, 3, 1, 2)
-        return x.to(self.dtype).div_(max_value(colour.dtype))
+        return to_tensor(colour, self.device, self.dtype, pin=self._pin)
 
     def _batch(self, colours: list[np.ndarray]) -> torch.Tensor:
         """A batch of frames; several times of one pair share one frame as a view, and different
@@ -186,7 +171,7 @@ class Interpolator:
             around = rest[0] if rest and self.uses_neighbours else None
             around = around.map(lambda x: pad_to_multiple(x, multiple)[0]) if around else None
             padded.append((p0, p1, list(times), around))
-        if getattr(self.model, "any_time", True):
+        if self.model.any_time:
             lefts, rights, ts, owner, around_items = [], [], [], [], []
             for index, (p0, p1, times, around) in enumerate(padded):
                 for t in times:
@@ -250,7 +235,7 @@ class Interpolator:
 
     def _run_whole(self, jobs: list[tuple[np.ndarray, np.ndarray, list[float], Neighbours | None]]) -> list[list[np.ndarray]]:
         dtype = jobs[0][0].dtype
-        if not getattr(self.model, "any_time", True) or any(around for *_, around in jobs):
+        if not self.model.any_time or any(around for *_, around in jobs):
             pairs = [(self._tensor(c0), self._tensor(c1), times, around.map(self._tensor) if around else None)
                      for c0, c1, times, around in jobs]
             return [self._to_numpy(out, dtype) for out in self.predict_many(pairs)]
