@@ -15,7 +15,6 @@ from vnn_cli.video.ffmpeg import ffmpeg_exe
 from vnn_cli.video.writer import VideoWriter
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_CLIP = REPO / "examples" / "coin.mp4"
 
 
 def moving_frames(n: int, width: int = 64, height: int = 48, speed: int = 2, seed: int = 0) -> list[np.ndarray]:
@@ -106,11 +105,6 @@ def probe_video(path: Path) -> dict:
     frames = sum(1 for _ in VideoReader(path))
     return {"fps": info.fps, "frames": frames, "duration": info.duration, "audio": info.has_audio,
             "size": (info.width, info.height)}
-
-
-def run_module(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    """`python -m vnn_cli ARGS` as a real subprocess."""
-    return subprocess.run([sys.executable, "-m", "vnn_cli", *map(str, args)], capture_output=True, text=True, **kwargs)
 
 
 @pytest.fixture

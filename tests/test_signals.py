@@ -261,3 +261,21 @@ def test_bench_stops_on_sigterm_instead_of_scoring_it_as_a_failure(work, long_cl
     assert seconds < STOP_WITHIN_S, f"took {seconds:.1f} s to stop"
     assert "interrupted" in err and "Traceback" not in err
     assert not (work / "r.json").exists()
+
+
+def test_ctrl_c_stops_the_default_model_at_720p_within_two_seconds(work):
+    """The default (`balanced`: DIS and RIFE) on 1280×720 frames: Ctrl-C lands inside the model's
+    work, and the process is gone, with nothing left, within 2 s."""
+    clip = write_clip(work / "hd.mp4", moving_frames(16, 1280, 720, speed=9), 25)
+    out = work / "out.mp4"
+    run = Run(work, "interpolate", clip, "-o", out)
+    run.wait_for(lambda: temporaries(work), "the output was started")
+    before = {k: v for k, v in snapshot(work).items() if TEMP_MARK not in k}
+    time.sleep(1.5)  # well inside the synthesis of the first pairs
+    assert run.proc.poll() is None, "the run ended before it could be interrupted"
+    code, err, seconds = run.interrupt(signal.SIGINT)
+    assert code == 130, err
+    assert seconds < 2.0, f"took {seconds:.2f} s to stop"
+    assert "Traceback" not in err and not temporaries(work)
+    assert {k: v for k, v in snapshot(work).items()} == before
+    assert not ffmpeg_children_of(work), "an ffmpeg child outlived vnn"

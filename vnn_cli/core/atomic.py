@@ -45,7 +45,7 @@ def describe_os_error(exc: OSError, path: Path) -> OutputError:
         return OutputError(f"cannot write {path}: read-only file system")
     if exc.errno == errno.EFBIG:
         return OutputError(f"cannot write {path}: file too large for this file system or limit")
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return OutputError(f"cannot write {path}: permission denied")
     return OutputError(f"cannot write {path}: {exc.strerror or exc}")
 
