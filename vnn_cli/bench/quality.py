@@ -1,25 +1,21 @@
 """Quality under the drop-frame protocol (see `vnn_cli.eval.protocol`): every method predicts each odd
-frame from the even frames around it, and is scored against the real one (PSNR on RGB 0-255,
-capped at 100 dB for an exact match, and SSIM). The time each prediction takes is kept too.
+frame from the even frames around it, and is scored against the real one (`vnn_cli.eval.scoring`:
+PSNR on RGB 0-255, capped at 100 dB for an exact match, and SSIM). The time each prediction takes
+is kept too.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..render.engine import Interpolator
 from ..core.errors import InputError
-from ..eval.metrics import psnr, ssim
-from ..eval.protocol import drop_frame_neighbours, drop_frame_triplets, load_eval_frames
-from ..video.reader import VideoReader
+from ..eval.protocol import drop_frame_neighbours, drop_frame_triplets, load_eval_frames, read_frames
+from ..eval.scoring import Triplet, grade, predict_dropped
+from ..render.engine import Interpolator
 from .memory import PeakMemory
 from .peers import minterpolate_midframes
-
-Triplet = tuple[np.ndarray, np.ndarray, np.ndarray]
-
 
 @dataclass
 class Clip:
@@ -49,11 +45,7 @@ def load_clip(path: Path, frames: int = 21, start: float = 0.0, max_width: int |
     try:
         return Clip(Path(path), load_eval_frames(path, frames, start, max_width))
     except InputError:
-        raw = []
-        for frame in VideoReader(Path(path), start=start or None, max_width=max_width):
-            raw.append(frame.copy())
-            if len(raw) >= frames:
-                break
+        raw = read_frames(path, frames, start, max_width, distinct=False)
         if len(raw) < 3 or any(not np.array_equal(f, raw[0]) for f in raw):
             raise
         return Clip(Path(path), raw, static=True)
@@ -83,9 +75,7 @@ class Score:
 
 
 def _grade(score: Score, predictions: list[np.ndarray], triplets: list[Triplet], keep: bool) -> None:
-    for prediction, (_, target, _) in zip(predictions, triplets):
-        score.psnr.append(psnr(prediction, target))
-        score.ssim.append(ssim(prediction, target))
+    score.psnr, score.ssim = grade(predictions, triplets)
     if keep:
         score.predictions = predictions
 
@@ -98,11 +88,7 @@ def score_model(interpolator: Interpolator, clip: Clip, method: str, keep: bool 
     score = Score(clip.name, method)
     with PeakMemory(interpolator.device) as peak:
         interpolator(np.ascontiguousarray(triplets[0][0][:, ::-1]), np.ascontiguousarray(triplets[0][2][:, ::-1]), [0.5])
-        predictions, times = [], []
-        for (frame0, _, frame1), around in zip(triplets, clip.neighbours()):
-            started = time.perf_counter()
-            predictions.append(interpolator(frame0, frame1, [0.5], around)[0])
-            times.append(time.perf_counter() - started)
+        predictions, times = predict_dropped(interpolator, triplets, clip.neighbours())
     score.peak_mib = peak.mib
     score.seconds = sum(times)
     score.fps = len(times) / score.seconds  # throughput: a slow frame counts as fully as it costs

@@ -11,16 +11,24 @@ from ..core.model_api import Neighbours
 from ..video.reader import VideoReader
 
 
-def load_eval_frames(path: Path, frames: int = 21, start: float = 0.0, max_width: int | None = 1280) -> list[np.ndarray]:
-    """Up to `frames` distinct consecutive frames (exact repeats dropped: some sources pad a
-    variable frame rate with copies)."""
+def read_frames(path: Path, limit: int | None = None, start: float = 0.0, max_width: int | None = 1280,
+                distinct: bool = True) -> list[np.ndarray]:
+    """Up to `limit` consecutive frames (all of them when None) from `start` seconds, as uint8 RGB.
+    `distinct`: exact repeats dropped, since some sources pad a variable frame rate with copies,
+    and a repeat is no motion to learn from or to score."""
     kept: list[np.ndarray] = []
     for frame in VideoReader(Path(path), start=start or None, max_width=max_width):
-        if kept and np.array_equal(frame, kept[-1]):
+        if distinct and kept and np.array_equal(frame, kept[-1]):
             continue
         kept.append(frame.copy())
-        if len(kept) >= frames:
+        if limit is not None and len(kept) >= limit:
             break
+    return kept
+
+
+def load_eval_frames(path: Path, frames: int = 21, start: float = 0.0, max_width: int | None = 1280) -> list[np.ndarray]:
+    """The protocol's frames: up to `frames` distinct consecutive frames."""
+    kept = read_frames(path, frames, start, max_width)
     if len(kept) < 3:
         raise InputError(f"{path}: fewer than 3 distinct frames, nothing to score")
     return kept

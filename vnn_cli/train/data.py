@@ -19,11 +19,11 @@ import numpy as np
 import torch
 
 from ..core.errors import InputError
-from ..eval.protocol import drop_frame_triplets, load_eval_frames
+from ..core.frames import split_alpha, to_8bit, to_tensor
+from ..eval.protocol import drop_frame_triplets, load_eval_frames, read_frames
 from ..safeguards.scenes import DEFAULT_THRESHOLD, is_scene_cut
-from ..video.images import check_size
+from ..video.images import read_image
 from ..video.media import is_video
-from ..video.reader import VideoReader
 
 TRIPLET_NAMES = ("im1.png", "im2.png", "im3.png")
 
@@ -67,32 +67,17 @@ def find_sources(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _read_image(path: Path) -> np.ndarray:
-    check_size(path)  # the header first: a small file may declare a frame of gigabytes
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f"cannot read image {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def load_video(path: Path, max_width: int | None = 1280, max_frames: int | None = None) -> list[np.ndarray]:
-    """All distinct frames (exact repeats dropped) as uint8 RGB."""
-    frames: list[np.ndarray] = []
-    for frame in VideoReader(path, max_width=max_width):
-        if frames and np.array_equal(frame, frames[-1]):
-            continue
-        frames.append(frame.copy())
-        if max_frames and len(frames) >= max_frames:
-            break
-    return frames
+def _read_rgb8(path: Path) -> np.ndarray:
+    """A triplet's image as training uses every frame: 8-bit RGB (gray repeated, alpha dropped)."""
+    return to_8bit(split_alpha(read_image(path))[0])
 
 
 def load_clip(path: Path, min_side: int = 0, max_width: int | None = 1280) -> Clip:
     """A source in memory; frames smaller than `min_side` are enlarged so that a crop fits."""
     if is_triplet_folder(path):
-        frames, triplet, name = [_read_image(path / n) for n in TRIPLET_NAMES], True, f"{path.parent.name}/{path.name}"
+        frames, triplet, name = [_read_rgb8(path / n) for n in TRIPLET_NAMES], True, f"{path.parent.name}/{path.name}"
     else:
-        frames, triplet, name = load_video(path, max_width), False, path.name
+        frames, triplet, name = read_frames(path, max_width=max_width), False, path.name
     if len(frames) < 3:
         raise InputError(f"{path}: fewer than 3 distinct frames")
     height, width = frames[0].shape[:2]
@@ -173,9 +158,10 @@ class TrainingSet:
         extras: dict[str, torch.Tensor] = {}
         if whole_frame is not None:
             with torch.no_grad():
-                maps = whole_frame(_as_tensor(frames[0]), _as_tensor(frames[2]))
+                maps = whole_frame(to_tensor(frames[0], "cpu"), to_tensor(frames[2], "cpu"))
             size = self.crop // scale
-            extras = {k: v[..., y // scale : y // scale + size, x // scale : x // scale + size] for k, v in maps.items()}
+            # None: the model needs no whole-frame inputs (the default of the hook)
+            extras = {k: v[..., y // scale : y // scale + size, x // scale : x // scale + size] for k, v in (maps or {}).items()}
         frames = [f[y : y + self.crop, x : x + self.crop] for f in frames]
         return frames[0], frames[2], frames[1], t, extras
 
@@ -186,8 +172,7 @@ class TrainingSet:
         examples = [self.example(rng, whole_frame, scale) for _ in range(size)]
 
         def stack(index: int) -> torch.Tensor:
-            array = np.stack([np.ascontiguousarray(e[index]) for e in examples])
-            return torch.from_numpy(array).permute(0, 3, 1, 2).float().div_(255)
+            return to_tensor([e[index] for e in examples], "cpu")
 
         extras = {k: torch.cat([e[4][k] for e in examples]) for k in examples[0][4]}
         return stack(0), stack(1), stack(2), torch.tensor([e[3] for e in examples], dtype=torch.float32), extras
@@ -209,10 +194,6 @@ def _motion_corner(frames: list[np.ndarray], crop: int, scale: int, rng: np.rand
     return y, x
 
 
-def _as_tensor(frame: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float().div_(255)
-
-
 @dataclass
 class ValidationClip:
     name: str
@@ -224,7 +205,7 @@ def load_validation(paths: Sequence[Path], frames: int = 21, max_width: int | No
     clips = []
     for path in paths:
         if is_triplet_folder(path):
-            a, b, c = (_read_image(path / n) for n in TRIPLET_NAMES)
+            a, b, c = (_read_rgb8(path / n) for n in TRIPLET_NAMES)
             clips.append(ValidationClip(f"{path.parent.name}/{path.name}", [(a, b, c)]))
         else:
             clips.append(ValidationClip(path.name, drop_frame_triplets(load_eval_frames(path, frames, max_width=max_width))))

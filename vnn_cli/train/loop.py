@@ -19,14 +19,14 @@ import torch
 
 from ..core import registry
 from ..core.errors import Interrupted, SettingsError
-from ..core.frames import crop, pad_to_multiple, to_numpy, to_tensor
-from .losses import build_loss
-from ..eval.metrics import psnr, ssim
 from ..core.model_api import FrameInterpolator
 from ..core.settings import TrainSettings
+from ..eval.scoring import grade, predict_dropped
 from ..nn.weights import load_model, resolve_weights
+from ..render.engine import Interpolator
 from .checkpoint import BEST, LATEST, load_checkpoint, save_checkpoint
 from .data import TrainingSet, ValidationClip, load_training_set, load_validation, split_sources
+from .losses import build_loss
 from .run_settings import save_run_settings
 
 BASELINES = ("blend", "dis")
@@ -65,24 +65,18 @@ def learning_rate(step: int, base: float, warmup: int, total: int, floor: float 
     return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-@torch.no_grad()
-def predict(model: FrameInterpolator, frame0: np.ndarray, frame1: np.ndarray, t: float, device: torch.device) -> np.ndarray:
-    """One uint8 frame at time t, padded to the model's multiple and cropped back."""
-    x0, size = pad_to_multiple(to_tensor(frame0, device), model.pad_multiple)
-    x1, _ = pad_to_multiple(to_tensor(frame1, device), model.pad_multiple)
-    out = crop(model(x0, x1, torch.full((1,), t, device=device)), size)
-    return to_numpy(out, frame0.dtype)[0]
-
-
 def evaluate(model: FrameInterpolator, clips: list[ValidationClip], device: torch.device) -> dict[str, Any]:
-    """Mean PSNR/SSIM per clip, and their means over clips (the drop-frame protocol's numbers)."""
+    """Mean PSNR/SSIM per clip, and their means over clips: the drop-frame protocol's numbers, the
+    model run as `vnn interpolate` runs it (so a plugin's failure reads as it does there), and
+    without neighbours, as it trains."""
     was_training = model.training
-    model.eval()
+    interpolator = Interpolator(model, device)
     per_clip = {}
     try:
         for clip in clips:
-            scores = [(psnr(p, b), ssim(p, b)) for a, b, c in clip.triplets for p in [predict(model, a, c, 0.5, device)]]
-            per_clip[clip.name] = {"psnr": float(np.mean([s[0] for s in scores])), "ssim": float(np.mean([s[1] for s in scores]))}
+            predictions, _ = predict_dropped(interpolator, clip.triplets)
+            psnrs, ssims = grade(predictions, clip.triplets)
+            per_clip[clip.name] = {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
     finally:
         model.train(was_training)
     return {
@@ -138,10 +132,13 @@ class Trainer:
             model = registry.get_model(s.model).factory(**s.model_params)
         if not any(p.requires_grad for p in model.parameters()):
             raise SettingsError(f"model '{s.model}' has no weights to train")
-        model = model.to(self.device).train()
-        if self.device.type == "cuda":
-            model = model.to(memory_format=torch.channels_last)
-        return model
+        return self._training_layout(model.to(self.device).train())
+
+    def _training_layout(self, model: FrameInterpolator) -> FrameInterpolator:
+        """channels_last on CUDA, where convolutions run faster so; torch's default elsewhere.
+        Validation runs the model through `Interpolator`, which sets a layout of its own: this sets
+        it back, so that the steps after a validation run as they would without one."""
+        return model.to(memory_format=torch.channels_last if self.device.type == "cuda" else torch.contiguous_format)
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -217,6 +214,7 @@ class Trainer:
                 if name in registry.list_models():
                     self.baselines[name] = _rounded(evaluate(load_model(name, device=self.device), self.val_clips, self.device))
         result = evaluate(self.model, self.val_clips, self.device)
+        self._training_layout(self.model)
         if self.best is None or result["psnr"] > self.best["psnr"]:
             self._save_best(result)
         self._log({"step": self.step, "validation": _rounded(result)})
