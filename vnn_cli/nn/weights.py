@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save
 from ..core import registry
 from .._version import __version__
 from ..core.atomic import atomic_file
-from ..core.errors import WeightsError
+from ..core.errors import WeightsError, describe
 from ..core.model_guard import guarded
 from ..core.model_api import FrameInterpolator
 
@@ -112,12 +112,18 @@ def read_card(weights: Path) -> ModelCard:
         raise WeightsError(f"model card {path} is invalid: {str(exc).splitlines()[0]}") from None
 
 
-def _legacy_state(path: Path) -> dict[str, torch.Tensor]:
-    """A .pt/.pth checkpoint the user named: tensors only (`weights_only=True`), never code."""
+def load_torch_file(path: Path) -> Any:
+    """What a `torch.save` file holds, read as tensors and plain values only (`weights_only=True`):
+    a pickle can carry code, and none of it is run."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several unrelated types for a bad file
-        raise WeightsError(f"cannot read checkpoint {path}: {type(exc).__name__}") from None
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several unrelated types for a bad or unsafe file
+        raise WeightsError(f"cannot read checkpoint {path}: {describe(exc)[:200]}") from None
+
+
+def _legacy_state(path: Path) -> dict[str, torch.Tensor]:
+    """A .pt/.pth checkpoint the user named: its state dict (a training checkpoint's model part)."""
+    state = load_torch_file(path)
     for key in ("model", "state_dict"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]

@@ -1,7 +1,8 @@
 """Training checkpoints: written atomically, read back as tensors and plain values only.
 
 A checkpoint is a dict of state dicts, numbers, strings and tensors saved with `torch.save`;
-loading uses `torch.load(weights_only=True)`, which refuses anything that would run code.
+loading uses `load_torch_file` (`torch.load(weights_only=True)`), which refuses anything that
+would run code.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 
 from ..core.atomic import atomic_file
 from ..core.errors import WeightsError
+from ..nn.weights import load_torch_file
 
 LATEST = "checkpoint.pt"
 BEST = "best.pt"
@@ -28,10 +30,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several unrelated types for a bad or unsafe file
-        raise WeightsError(f"cannot read checkpoint {path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+    payload = load_torch_file(path)
     if not isinstance(payload, dict) or "model" not in payload:
         raise WeightsError(f"{path} is not a vnn training checkpoint")
     return payload
