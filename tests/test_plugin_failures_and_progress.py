@@ -109,6 +109,30 @@ def test_constructor_that_raises_is_one_line(vnn, work):
     assert one_error_line(result) == f"vnn: error: model 'unbuilt' ({path}) failed in __init__: KeyError: 'width'"
 
 
+@pytest.mark.parametrize("where, factory, call", [("its call", "pass", "raise RuntimeError('kaboom\\nsecond line')"),
+                                                  ("its factory", "raise RuntimeError('kaboom')", "return prediction.sum()")])
+def test_loss_plugin_that_raises_is_one_line_naming_the_file(vnn, work, where, factory, call):
+    clips = [write_clip(work / f"{name}.mp4", moving_frames(8, seed=seed), 25) for name, seed in (("a", 0), ("b", 1))]
+    path = work / "explosive.py"
+    path.write_text(textwrap.dedent(f'''
+        from vnn_cli import register_loss
+
+        @register_loss("explosive")
+        def make():
+            {factory}
+
+            def loss(prediction, target):
+                {call}
+            return loss
+        '''))
+    result = vnn("train", "--data", clips[0], "--val", clips[1], "--run-dir", work / "run", "--plugins", path,
+                 "--loss", "explosive", "-m", "unet", "--model-param", "widths=[8,16]", "--steps", "2", "--batch-size", "2",
+                 "--crop", "32", "--val-frames", "5", "--device", "cpu", "--progress", "none")
+    assert result.code == 1 and "Traceback" not in result.err, result
+    # a failing call comes after step 0 is validated, whose line stays above the error
+    assert result.err.splitlines()[-1] == f"vnn: error: loss 'explosive' ({path}) failed in {where}: RuntimeError: kaboom"
+
+
 BAD_OUTPUTS = {
     "one channel": ("return frame0[:, :1]", "returned 1×1×24×40 for frames of 1×3×24×40"),
     "wrong size": ("return frame0[:, :, :-2]", "returned 1×3×22×40 for frames of 1×3×24×40"),

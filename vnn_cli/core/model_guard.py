@@ -1,6 +1,7 @@
-"""The one place the pipeline calls a model plugin. A plugin is foreign code: whatever it raises
-becomes one `PluginError` naming its file, and what it returns is checked before anything is
-written, since a wrong shape, one channel or NaN would otherwise go out as broken frames.
+"""The one place the pipeline calls a model plugin (and training a loss plugin). A plugin is foreign
+code: whatever it raises becomes one `PluginError` naming its file, and what a model returns is
+checked before anything is written, since a wrong shape, one channel or NaN would otherwise go out
+as broken frames.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, Callable
 import torch
 
 from .errors import PluginError, VnnError, describe
-from .registry import model_origin
+from .registry import PluginEntry, model_origin
 
 # Not the plugin's fault, and handled elsewhere: vnn's own errors raised inside (a model loading
 # another's weights), memory running out (the engine retries CUDA out-of-memory with smaller tiles).
@@ -21,14 +22,22 @@ def _shape(x: torch.Tensor) -> str:
     return "×".join(str(d) for d in x.shape)
 
 
-def guarded(model_cls: type, what: str, call: Callable[[], Any]) -> Any:
-    """`call()`, with any failure of the plugin's own code as one line that names its file."""
+def plugin_origin(plugin: type | PluginEntry) -> str:
+    """`model 'NAME' (FILE)` for a model class, `loss 'NAME' (FILE)` for a loss's registry entry."""
+    if isinstance(plugin, PluginEntry):
+        return f"{plugin.kind} '{plugin.name}' ({plugin.origin})"
+    return model_origin(plugin)
+
+
+def guarded(plugin: type | PluginEntry, what: str, call: Callable[[], Any]) -> Any:
+    """`call()`, with any failure of the plugin's own code as one line that names its file.
+    `plugin`: a model class, or the registry entry of a plugin (a loss: its factory is no class)."""
     try:
         return call()
     except _PASS_THROUGH:
         raise
     except (Exception, SystemExit) as exc:
-        raise PluginError(f"{model_origin(model_cls)} failed in {what}: {describe(exc)}") from exc
+        raise PluginError(f"{plugin_origin(plugin)} failed in {what}: {describe(exc)}") from exc
 
 
 def check_frames(model: torch.nn.Module, out: Any, frames: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Combine registered losses with a spec such as `charbonnier+0.1*census`."""
+"""Combine registered losses with a spec such as `charbonnier+0.1*census`. A loss is a plugin like a
+model: building and calling it go through `model_guard`, so its failure is one line naming its file."""
 from __future__ import annotations
 
 import re
@@ -8,6 +9,8 @@ import torch
 
 from ..core import registry
 from ..core.errors import SettingsError
+from ..core.model_guard import guarded
+from ..core.registry import PluginEntry
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -29,18 +32,18 @@ def parse_spec(spec: str) -> list[tuple[float, str]]:
 class CombinedLoss(torch.nn.Module):
     """A weighted sum of loss plugins; `last_terms` keeps each term's value for progress displays."""
 
-    def __init__(self, terms: list[tuple[float, str, torch.nn.Module | LossFn]]):
+    def __init__(self, terms: list[tuple[float, PluginEntry, torch.nn.Module | LossFn]]):
         super().__init__()
         self.weights = [w for w, _, _ in terms]
-        self.names = [n for _, n, _ in terms]
+        self.entries = [e for _, e, _ in terms]
         self.parts = torch.nn.ModuleList(f if isinstance(f, torch.nn.Module) else _Wrap(f) for _, _, f in terms)
         self.last_terms: dict[str, float] = {}
 
     def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         total = prediction.new_zeros(())
-        for weight, name, part in zip(self.weights, self.names, self.parts):
-            value = part(prediction, target)
-            self.last_terms[name] = float(value.detach())
+        for weight, entry, part in zip(self.weights, self.entries, self.parts):
+            value = guarded(entry, "its call", lambda: part(prediction, target))
+            self.last_terms[entry.name] = float(value.detach())
             total = total + weight * value
         return total
 
@@ -60,8 +63,8 @@ def build_loss(spec: str, **options: Any) -> CombinedLoss:
 
     terms = []
     for weight, name in parse_spec(spec):
-        factory = registry.get_loss(name).factory
-        accepted = inspect.signature(factory).parameters
+        entry = registry.get_loss(name)
+        accepted = inspect.signature(entry.factory).parameters
         kwargs = {k: v for k, v in options.items() if k in accepted}
-        terms.append((weight, name, factory(**kwargs)))
+        terms.append((weight, entry, guarded(entry, "its factory", lambda: entry.factory(**kwargs))))
     return CombinedLoss(terms)
