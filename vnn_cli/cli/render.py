@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import warnings
 from typing import Iterator
 
@@ -79,6 +80,93 @@ def step_progress(description: str) -> Iterator:
 
         yield lines, status
         lines.close()
+
+
+@contextlib.contextmanager
+def training_progress() -> Iterator:
+    """The display of `vnn train`, as `--progress` asks: a bar with loss, learning rate, steps/s and
+    time left (`bar`), else a line every interval (`plain`, or one JSON object a line with `json`),
+    or nothing (`none`); a line for each validation in every mode. It is called as
+    `loading(done, total)` while the data loads, `start(trainer)`, then `update(progress)` each step."""
+    mode, interval, by_default = progress_mode()
+    if mode == "bar":
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("loss {task.fields[loss]}  lr {task.fields[lr]}  {task.fields[rate]} steps/s  best {task.fields[best]}"),
+                   TimeRemainingColumn()]
+        with Progress(*columns, console=console_err) as bar:
+            yield _TrainingBar(bar)
+    else:
+        lines = None if mode == "none" else LineProgress("train", interval, as_json=mode == "json",
+                                                         always_final=not by_default, unit="step")
+        yield _TrainingLines(lines, mode)
+        if lines is not None:
+            lines.close()
+
+
+def validation_line(validation: dict, baselines: dict) -> str:
+    parts = [f"val PSNR {validation['psnr']:.2f} dB SSIM {validation['ssim']:.4f}"]
+    parts += [f"{name} {b['psnr']:.2f}" for name, b in baselines.items()]
+    return " | ".join(parts)
+
+
+def _data_line(trainer) -> str:
+    data = trainer.data
+    return (f"training on {len(data.clips)} sources, {len(data.candidates)} examples "
+            f"(skipped: {data.skipped['static']} static, {data.skipped['scene cut']} across a cut); "
+            f"validating on {', '.join(c.name for c in trainer.val_clips)}")
+
+
+class _TrainingBar:
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.task = bar.add_task("loading data", total=None, loss="-", lr="-", rate="-", best="-")
+        self.trainer = None
+
+    def loading(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+
+    def start(self, trainer) -> None:
+        self.trainer = trainer
+        console_err.print(_data_line(trainer))
+        self.bar.update(self.task, description="training", completed=trainer.step, total=trainer.settings.steps)
+
+    def update(self, progress) -> None:
+        best = f"{progress.best_psnr:.2f} dB" if progress.best_psnr is not None else "-"
+        self.bar.update(self.task, completed=progress.step, total=progress.total, loss=f"{progress.loss:.4f}",
+                        lr=f"{progress.lr:.2e}", rate=f"{progress.steps_per_second:.2f}", best=best)
+        if progress.validation is not None:
+            self.bar.console.print(f"step {progress.step}: {validation_line(progress.validation, self.trainer.baselines)}")
+
+
+class _TrainingLines:
+    """For a log, a render farm, CI: `lines` (None: `none`) gets the steps, with loss, learning rate
+    and rate as its status; `json` writes each validation as an object too."""
+
+    def __init__(self, lines: LineProgress | None, mode: str):
+        self.lines, self.mode = lines, mode
+        self.trainer = None
+
+    def loading(self, done: int, total: int) -> None:
+        pass
+
+    def start(self, trainer) -> None:
+        self.trainer = trainer
+        if self.mode == "plain":
+            console_err.print(_data_line(trainer), markup=False, highlight=False)
+
+    def update(self, progress) -> None:
+        if self.lines is not None:
+            best = f", best {progress.best_psnr:.2f} dB" if progress.best_psnr is not None else ""
+            self.lines.status = f"loss {progress.loss:.4f}, lr {progress.lr:.2e}, {progress.steps_per_second:.2f} steps/s{best}"
+            self.lines(progress.step, progress.total)
+        if progress.validation is None:
+            return
+        if self.mode == "json":
+            console_err.print(json.dumps({"input": "train", "step": progress.step, "validation": progress.validation,
+                                          "baselines": self.trainer.baselines}), markup=False, highlight=False, soft_wrap=True)
+        else:
+            console_err.print(f"step {progress.step}: {validation_line(progress.validation, self.trainer.baselines)}",
+                              markup=False, highlight=False)
 
 
 def show_warnings_as_lines() -> None:

@@ -1,19 +1,16 @@
 """`vnn train`: train a model plugin, resume a run, export its best checkpoint as weights."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..render.pipeline import prepare_runtime
 from ..train.export import check_export, export_best
 from ..train.loop import Trainer
 from ..train.run_settings import resumed_settings
 from .common import command, model_param_option, pass_params, progress_option, runtime_options, settings_for
-from .progress import LineProgress
-from .render import console, console_err, progress_mode
+from .render import console, console_err, training_progress, validation_line
 
 
 def _numbers(text: str | None, option: str) -> list[int] | None:
@@ -23,12 +20,6 @@ def _numbers(text: str | None, option: str) -> list[int] | None:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise click.BadParameter(f"'{text}' is not a list of whole numbers, e.g. 1,2", param_hint=option) from None
-
-
-def _validation_line(validation: dict, baselines: dict) -> str:
-    parts = [f"val PSNR {validation['psnr']:.2f} dB SSIM {validation['ssim']:.4f}"]
-    parts += [f"{name} {b['psnr']:.2f}" for name, b in baselines.items()]
-    return " | ".join(parts)
 
 
 @command("train", "vnn train --data videos/ --val held_out.mp4 --steps 20000 --export weights/vnnflow.safetensors")
@@ -90,7 +81,7 @@ def train_command(params: dict) -> None:
         return
     if section.export is not None:  # before hours of training, not after
         check_export(section.export, section.overwrite, _read(section))
-    with _display() as display:
+    with training_progress() as display:
         trainer = Trainer(section, device, progress=display.update, loading=display.loading)
         if section.resume:
             trainer.resume()
@@ -99,7 +90,7 @@ def train_command(params: dict) -> None:
         result = trainer.run(minutes=section.minutes)
     best = result.best
     if best:
-        console.print(f"best: step {best['step']}, {_validation_line(best, result.baselines)}")
+        console.print(f"best: step {best['step']}, {validation_line(best, result.baselines)}")
     console.print(f"{result.run_dir}: {result.steps} steps" + (" (stopped by --minutes; --resume continues)" if result.stopped_early else ""))
     if section.export is not None:
         export_best(section.run_dir, section.export, overwrite=section.overwrite, inputs=_read(section))
@@ -109,100 +100,6 @@ def train_command(params: dict) -> None:
 def _read(section) -> list[Path]:
     """What training reads, that --export must never replace."""
     return [*section.data, *section.val, *(p for p in (section.weights, section.vgg_weights) if p is not None)]
-
-
-def _data_line(trainer: Trainer) -> str:
-    data = trainer.data
-    return (f"training on {len(data.clips)} sources, {len(data.candidates)} examples "
-            f"(skipped: {data.skipped['static']} static, {data.skipped['scene cut']} across a cut); "
-            f"validating on {', '.join(c.name for c in trainer.val_clips)}")
-
-
-def _display():
-    """The training display `--progress` asks for: a bar on a terminal (`auto`, `bar`), else a
-    line every `progress_interval` seconds (`plain`, or one JSON object a line with `json`), or
-    nothing but the validation results (`none`)."""
-    mode, interval, by_default = progress_mode()
-    if mode == "bar":
-        return _TrainDisplay()
-    return _TrainLines(interval, mode, always_final=not by_default)
-
-
-class _TrainDisplay:
-    """A rich bar with loss, learning rate, steps/s and time left, plus a line per validation."""
-
-    def __init__(self):
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("loss {task.fields[loss]}  lr {task.fields[lr]}  {task.fields[rate]} steps/s  best {task.fields[best]}"),
-                   TimeRemainingColumn()]
-        self.bar = Progress(*columns, console=console_err)
-        self.task = None
-        self.trainer = None
-
-    def __enter__(self):
-        self.bar.__enter__()
-        self.task = self.bar.add_task("loading data", total=None, loss="-", lr="-", rate="-", best="-")
-        return self
-
-    def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
-
-    def loading(self, done: int, total: int) -> None:
-        self.bar.update(self.task, completed=done, total=total)
-
-    def start(self, trainer: Trainer) -> None:
-        self.trainer = trainer
-        console_err.print(_data_line(trainer))
-        self.bar.update(self.task, description="training", completed=trainer.step, total=trainer.settings.steps)
-
-    def update(self, progress) -> None:
-        best = f"{progress.best_psnr:.2f} dB" if progress.best_psnr is not None else "-"
-        self.bar.update(self.task, completed=progress.step, total=progress.total, loss=f"{progress.loss:.4f}",
-                        lr=f"{progress.lr:.2e}", rate=f"{progress.steps_per_second:.2f}", best=best)
-        if progress.validation is not None:
-            line = _validation_line(progress.validation, self.trainer.baselines)
-            self.bar.console.print(f"step {progress.step}: {line}")
-
-
-
-class _TrainLines:
-    """Training progress as lines (a log, a render farm, CI): steps, loss, learning rate and rate
-    every `interval` seconds, and each validation as it comes; `json`: one object a line."""
-
-    def __init__(self, interval: float, mode: str, always_final: bool):
-        self.mode = mode
-        self.lines = None if mode == "none" else LineProgress("train", interval, as_json=mode == "json",
-                                                               always_final=always_final, unit="step")
-        self.trainer = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, failed, *exc):
-        if self.lines is not None and failed is None:
-            self.lines.close()
-        return False
-
-    def loading(self, done: int, total: int) -> None:
-        pass
-
-    def start(self, trainer: Trainer) -> None:
-        self.trainer = trainer
-        if self.mode == "plain":
-            console_err.print(_data_line(trainer), markup=False, highlight=False)
-
-    def update(self, progress) -> None:
-        if self.lines is not None:
-            best = f", best {progress.best_psnr:.2f} dB" if progress.best_psnr is not None else ""
-            self.lines.status = f"loss {progress.loss:.4f}, lr {progress.lr:.2e}, {progress.steps_per_second:.2f} steps/s{best}"
-            self.lines(progress.step, progress.total)
-        if progress.validation is not None:
-            if self.mode == "json":
-                console_err.print(json.dumps({"input": "train", "step": progress.step, "validation": progress.validation,
-                                              "baselines": self.trainer.baselines}), markup=False, highlight=False, soft_wrap=True)
-            else:
-                console_err.print(f"step {progress.step}: {_validation_line(progress.validation, self.trainer.baselines)}",
-                                  markup=False, highlight=False)
 
 
 COMMANDS = [train_command]
