@@ -10,6 +10,7 @@ import torch
 from vnn_cli.core import registry
 
 from vnn_cli.core import plugins
+from vnn_cli.core.frames import to_tensor
 from vnn_cli.render.engine import Interpolator
 from vnn_cli.nn.weights import default_weights_path, load_model
 
@@ -67,8 +68,7 @@ def test_flow_model_given_one_frame_twice_returns_it(name, frames):
 def test_flow_model_handles_batches_like_single_pairs(name, frames):
     """N > 1 in one call gives what N separate calls give (DIS runs per pair through numpy)."""
     model = build(name)
-    x0 = torch.from_numpy(np.stack([frames[0], frames[1]])).permute(0, 3, 1, 2).float() / 255
-    x1 = torch.from_numpy(np.stack([frames[1], frames[0]])).permute(0, 3, 1, 2).float() / 255
+    x0, x1 = to_tensor([frames[0], frames[1]], "cpu"), to_tensor([frames[1], frames[0]], "cpu")
     x0, x1 = (torch.nn.functional.pad(x, (0, 96 - 70, 0, 64 - 50), mode="replicate") for x in (x0, x1))
     t = torch.tensor([0.3, 0.6])
     with torch.no_grad():
