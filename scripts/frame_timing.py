@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-
 from vnn_cli.core import plugins
 from vnn_cli.core.frames import to_numpy, to_tensor
 from vnn_cli.eval.metrics import psnr

