@@ -22,14 +22,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-import cv2
 import numpy as np
 
-from .dedup import gray_thumbnail
-from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
 from ..core.model_api import Neighbours
+from .scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD, is_scene_cut
+from .thumbnail_flow import FLOW_WIDTH, ThumbnailFlow
 
-_WIDTH = 192
 # Calibrated on the bundled clips with DIS flow as the model, drop-frame protocol at frame strides
 # 1, 2, 4 and 8 (about 800 pairs): a flow beats the blend almost everywhere, even at a fifth of the
 # frame width of motion, with 70% of the pixels unmatched or a 16-level residual, and no feature
@@ -56,31 +54,18 @@ class Verdict:
     reason: str | None = None
 
 
-def _flow_engine():
-    engine = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    return engine
-
-
-def estimate_motion(frame0: np.ndarray, frame1: np.ndarray, width: int = _WIDTH) -> MotionEstimate:
-    a = gray_thumbnail(frame0, width)
-    b = gray_thumbnail(frame1, width)
-    scale = frame0.shape[1] / a.shape[1]
-    a8, b8 = np.clip(a + 0.5, 0, 255).astype(np.uint8), np.clip(b + 0.5, 0, 255).astype(np.uint8)
-    engine = _flow_engine()
-    forward = engine.calc(a8, b8, None)
-    backward = engine.calc(b8, a8, None)
-    h, w = a8.shape
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    map_x, map_y = xs + forward[..., 0], ys + forward[..., 1]
-    back_at_target = cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    round_trip = np.linalg.norm(forward + back_at_target, axis=2)
+def estimate_motion(frame0: np.ndarray, frame1: np.ndarray, width: int = FLOW_WIDTH) -> MotionEstimate:
+    flow = ThumbnailFlow(frame0, frame1, width)
+    forward, backward = flow.forward, flow.backward
+    h, w = flow.first.shape
+    map_x, map_y = flow.targets
+    round_trip = np.linalg.norm(forward + flow.pulled(backward), axis=2)
     length = np.linalg.norm(forward, axis=2)
     inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
     consistent = (round_trip <= 0.75 + 0.1 * length) & inside
     occluded = 1.0 - float(consistent.mean())
-    warped = cv2.remap(b, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    residual = float(np.abs(warped - a)[consistent].mean()) if consistent.any() else 255.0
-    return MotionEstimate(float(np.percentile(length, 99)) * scale, occluded, residual)
+    residual = float(np.abs(flow.warped_back() - flow.first)[consistent].mean()) if consistent.any() else 255.0
+    return MotionEstimate(float(np.percentile(length, 99)) * flow.scale, occluded, residual)
 
 
 @dataclass
@@ -144,17 +129,42 @@ def stand_in(mode: str, frame0: np.ndarray, frame1: np.ndarray, t: float) -> np.
     return blend(frame0, frame1, float(t))
 
 
+def judge_for(interpolator, fallback: str = "auto") -> Judge | None:
+    """The judge in front of `interpolator`: none with `--fallback never`, nor for a model that
+    says it needs none (`needs_judge = False`: it cannot draw warping artifacts)."""
+    if fallback != "auto" or not getattr(getattr(interpolator, "model", None), "needs_judge", True):
+        return None
+    return Judge(max_motion=getattr(interpolator, "max_motion", None))
+
+
+def within_scene(neighbours: Neighbours, frame0: np.ndarray, frame1: np.ndarray, scene_threshold: float,
+                 cuts: tuple[bool | None, bool | None] = (None, None)) -> Neighbours:
+    """`neighbours` less the frames that a scene cut parts from the pair (frame0, frame1): another
+    shot tells nothing of this pair's motion. `cuts`: whether a cut lies between `before` and
+    frame0, and between frame1 and `after`, where the caller knows already (None: looked at here)."""
+    cut_before, cut_after = cuts
+    before, after = neighbours.before, neighbours.after
+    if before is not None and (is_scene_cut(before, frame0, scene_threshold) if cut_before is None else cut_before):
+        before = None
+    if after is not None and (is_scene_cut(frame1, after, scene_threshold) if cut_after is None else cut_after):
+        after = None
+    return Neighbours(before, after, neighbours.before_at if before is not None else -1.0,
+                      neighbours.after_at if after is not None else 2.0)
+
+
 class Guarded:
     """An interpolator with the pipeline's safeguards in front, for callers that drive it pair by
     pair (`vnn bench`, the two-image command): `guarded(frame0, frame1, times)` gives the nearer
     frame across a scene cut, the blend where the judge rejects the pair, the model's frames
-    otherwise. Every other attribute is the wrapped interpolator's."""
+    otherwise. `cuts` and `fallbacks` (reason -> pairs) count what it did. Every other attribute is
+    the wrapped interpolator's."""
 
-    def __init__(self, interpolator, judge: Judge | None = None, scene_threshold: float | None = None):
+    def __init__(self, interpolator, scene_threshold: float | None = None, fallback: str = "auto"):
         self.interpolator = interpolator
-        self.judge = judge or Judge(max_motion=getattr(interpolator, "max_motion", None))
+        self.judge = judge_for(interpolator, fallback)
         self.scene_threshold = DEFAULT_SCENE_THRESHOLD if scene_threshold is None else scene_threshold
         self.cuts = 0
+        self.fallbacks: Counter = Counter()
 
     def __getattr__(self, name: str):
         return getattr(self.interpolator, name)
@@ -163,13 +173,13 @@ class Guarded:
         def confidence() -> float | None:
             return self.interpolator.confidence(frame0, frame1) if hasattr(self.interpolator, "confidence") else None
 
-        mode, _ = decide(frame0, frame1, self.scene_threshold, self.judge, confidence)
+        mode, reason = decide(frame0, frame1, self.scene_threshold, self.judge, confidence)
         if mode == "model":
-            if neighbours:  # none across a cut
-                neighbours = Neighbours(
-                    None if neighbours.before is None or is_scene_cut(neighbours.before, frame0, self.scene_threshold) else neighbours.before,
-                    None if neighbours.after is None or is_scene_cut(frame1, neighbours.after, self.scene_threshold) else neighbours.after,
-                    neighbours.before_at, neighbours.after_at)
+            if neighbours:
+                neighbours = within_scene(neighbours, frame0, frame1, self.scene_threshold)
             return self.interpolator(frame0, frame1, times, neighbours)
-        self.cuts += mode == "cut"
+        if mode == "cut":
+            self.cuts += 1
+        else:
+            self.fallbacks[reason] += 1
         return [stand_in(mode, frame0, frame1, t) for t in times]

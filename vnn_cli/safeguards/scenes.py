@@ -23,11 +23,9 @@ import cv2
 import numpy as np
 
 from ..core.settings import DEFAULT_SCENE_THRESHOLD as DEFAULT_THRESHOLD
-from .dedup import gray_thumbnail
+from .thumbnail_flow import ThumbnailFlow
 
 _THUMB = (64, 36)  # where the score compares: codec noise and fine texture average out
-_FLOW_WIDTH = 192  # where the flow runs: about a millisecond a pair
-_MIN_FLOW_SIDE = 16  # DIS needs at least 12 pixels a side; below this there is no flow to trust
 
 
 def _score(a: np.ndarray, b: np.ndarray) -> float:
@@ -38,28 +36,19 @@ def _score(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a - b)) / (np.mean(np.abs(a)) + np.mean(np.abs(b)) + 0.255))
 
 
-def _warped_back(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`b` warped onto `a` by DIS flow from `a` to `b`."""
-    a8 = np.clip(a + 0.5, 0, 255).astype(np.uint8)
-    b8 = np.clip(b + 0.5, 0, 255).astype(np.uint8)
-    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(a8, b8, None)
-    h, w = a.shape
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(b, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
 def cut_score(frame0: np.ndarray, frame1: np.ndarray) -> float:
     """The score as the frames are (any dtype, gray or colour, alpha ignored)."""
-    return _score(gray_thumbnail(frame0, _FLOW_WIDTH), gray_thumbnail(frame1, _FLOW_WIDTH))
+    flow = ThumbnailFlow(frame0, frame1)
+    return _score(flow.first, flow.second)
 
 
 def compensated_score(frame0: np.ndarray, frame1: np.ndarray) -> float:
     """The score with frame 1 warped back onto frame 0 by their optical flow; as `cut_score` on
     pictures too small for a flow."""
-    a, b = gray_thumbnail(frame0, _FLOW_WIDTH), gray_thumbnail(frame1, _FLOW_WIDTH)
-    if min(a.shape) < _MIN_FLOW_SIDE or a.shape != b.shape:
-        return _score(a, b)
-    return _score(a, _warped_back(a, b))
+    flow = ThumbnailFlow(frame0, frame1)
+    if not flow.flowable:
+        return _score(flow.first, flow.second)
+    return _score(flow.first, flow.warped_back())
 
 
 def is_scene_cut(frame0: np.ndarray, frame1: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> bool:
