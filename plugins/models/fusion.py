@@ -11,11 +11,9 @@ the DIS candidate and, moved by the same amount, for RIFE's; only where those fl
 both ways. The flows out to the neighbours are the previous and next pairs' own, remembered, so
 this costs little more than the warps.
 
-A small learned network (the shared U-Net core) can choose between the four warped frames per
-pixel instead (`learned: cues|frames`, trained on the CPU by `scripts/train_fusion.py` with DIS and
-RIFE frozen; its heads start at zero, i.e. at the plain blend). Trained on the six training clips
-it scored below the plain blend on the two held-out clips at every validation (README, Results),
-so the shipped default has no learned layers (`learned: none`) and needs no weights of its own.
+Learned per-pixel choices between the candidates scored below this plain blend on the held-out
+clips and were removed (docs/experiments/learned_fusion.md): the model has no learned layers of its
+own and needs no weights of its own.
 
 `rife: when_needed` (the `balanced` preset) pays for RIFE only where the cheap judge finds DIS
 unreliable (tiles with a share of pixels whose forward and backward motion disagree): RIFE and the
@@ -31,16 +29,12 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from vnn_cli import FrameInterpolator, UNet, register_model
+from vnn_cli import FrameInterpolator, register_model
 from vnn_cli.nn.candidates import Candidate, classical, learned
 from vnn_cli.nn.dis_flow import RememberedFlows
 from vnn_cli.core.frames import pad_to_multiple
 from vnn_cli.core.model_api import ModelParams, Neighbours, as_time_tensor
 
-_INPUTS = 3 + 3 + 4 * 3 + 2 + 2 + 1  # frames, four warps, two masks, two doubts, candidate disagreement
-_OUTPUTS = 4 + 3  # logits over the four warps, residual
-_CUES = 2 + 2 + 1 + 2  # two masks, two doubts, candidate disagreement, each candidate's warp gap
-_GATE = 0.02  # a colour disagreement (0-1 units) at which half of the residual passes
 DOUBT_PIXELS = 2.0  # forward-backward mismatch (pixels) beyond which DIS is doubted at a pixel
 
 
@@ -50,20 +44,15 @@ class Fusion(FrameInterpolator):
     uses_neighbours = True
     pad_multiple = 32
     supports_scale = True
-    default_weights = None  # as shipped it learns nothing itself; `learned` variants name theirs
+    default_weights = None  # it learns nothing itself
     borrowed_weights = ("rife-hdv3",)  # weights it uses as they are (their card holds the license)
 
     class Params(ModelParams):
-        widths: tuple[int, ...] = (16, 32, 64)
         dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
         dis_max_width: int = 1024
         rife: Literal["always", "when_needed"] = "when_needed"
         flip: bool = False  # test-time augmentation: RIFE also on the mirrored frames (twice its cost)
         judge_share: float = 0.05  # share of doubted pixels above which a tile is worth RIFE (0.02: +0.04 dB, 1.3x the time)
-        # The learned choice: none (the plain blend of the candidates), or a network that sees
-        # `cues` (masks, doubts, disagreements: what says which candidate to trust) or `frames`
-        # (also the frames and warps, and then also adds a colour residual).
-        learned: Literal["none", "cues", "frames"] = "none"
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
         neighbours: bool = True  # quadratic motion through the frames around the pair, where given
@@ -73,17 +62,11 @@ class Fusion(FrameInterpolator):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.net = None
-        if self.params.learned != "none":
-            inputs, outputs = (_INPUTS, _OUTPUTS) if self.params.learned == "frames" else (_CUES, 4)
-            self.net = UNet(inputs, outputs, self.params.widths, 2, 0, "leaky_relu")
-            torch.nn.init.zeros_(self.net.head.weight)  # start as the plain blend
-            torch.nn.init.zeros_(self.net.head.bias)
         self.rife = _load_rife()
         self.flows = RememberedFlows()  # a video's consecutive pairs share flows (see `neighbours`)
         for p in self.rife.parameters():
             p.requires_grad_(False)
-        # RIFE's weights live in their own file: this model's state is the fusion network alone.
+        # RIFE's weights live in their own file: none of this model's state.
         self._register_state_dict_hook(_drop_rife_keys)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
@@ -92,18 +75,6 @@ class Fusion(FrameInterpolator):
         if strict and (missing or unexpected):
             raise RuntimeError(f"fusion state mismatch: missing {missing[:3]}, unexpected {unexpected[:3]}")
         return torch.nn.modules.module._IncompatibleKeys(missing, unexpected)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.rife.eval()  # frozen: never in training mode
-        return self
-
-    # ---- the candidates and the inputs the network sees -------------------------------------
-    def candidates(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
-                   neighbours: Neighbours | None = None) -> tuple[Candidate, Candidate]:
-        with torch.no_grad():
-            dis = self.classical(frame0, frame1, neighbours)
-            return dis, learned(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration)
 
     def classical(self, frame0: torch.Tensor, frame1: torch.Tensor, neighbours: Neighbours | None) -> Candidate:
         return classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset,
@@ -134,55 +105,32 @@ class Fusion(FrameInterpolator):
         a, b = pad_to_multiple(frame0[region], 32)[0], pad_to_multiple(frame1[region], 32)[0]
         crop_dis = Candidate(*(None if x is None else pad_to_multiple(x[region], 32)[0]
                                for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable, dis.acceleration)))
-        with torch.no_grad():
-            rife = learned(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration)
-        out = self.fuse(self.inputs(a, b, crop_dis, rife))
+        rife = learned(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration)
+        out = self.fuse(crop_dis, rife)
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 
-    @staticmethod
-    def inputs(frame0: torch.Tensor, frame1: torch.Tensor, dis: Candidate, rife: Candidate) -> torch.Tensor:
-        disagreement = (dis.frame - rife.frame).abs().mean(dim=1, keepdim=True)
-        return torch.cat([frame0, frame1, dis.warped0, dis.warped1, rife.warped0, rife.warped1,
-                          dis.weight0, rife.weight0, dis.unreliable, rife.unreliable, disagreement], dim=1)
-
-    def fuse(self, features: torch.Tensor) -> torch.Tensor:
-        """The learned choice, from the inputs `inputs()` stacked (what training caches)."""
-        warps = features[:, 6:18].unflatten(1, (4, 3))  # N×4×3×H×W: DIS 0, DIS 1, RIFE 0, RIFE 1
-        w_dis, w_rife = features[:, 18:19], features[:, 19:20]
-        # DIS's share: `dis_share` where its motion is consistent, less where it is doubted.
-        doubt = torch.expm1(features[:, 20:21])  # forward-backward mismatch at t, pixels
+    def fuse(self, dis: Candidate, rife: Candidate) -> torch.Tensor:
+        """DIS's candidate gets `dis_share` where its motion is consistent, less where it is doubted;
+        RIFE's the rest."""
+        doubt = torch.expm1(dis.unreliable)  # forward-backward mismatch at t, pixels
         share = self.params.dis_share * torch.exp(-doubt / self.params.dis_doubt_px)
-        prior = torch.cat([w_dis * share, (1 - w_dis) * share, w_rife * (1 - share), (1 - w_rife) * (1 - share)], dim=1)
-        if self.net is None:
-            return (prior[:, :, None] * warps).sum(dim=1)
-        if self.params.learned == "cues":
-            pair_gaps = (warps[:, 0::2] - warps[:, 1::2]).abs().mean(dim=2)  # N×2: each candidate's two warps apart
-            out = self.net(torch.cat([features[:, 18:23], pair_gaps], dim=1))
-        else:
-            out = self.net(features)
-        weights = torch.softmax(torch.log(prior.clamp_min(1e-4)) + out[:, 0:4], dim=1)
-        fused = (weights[:, :, None] * warps).sum(dim=1)
-        if self.params.learned == "cues":
-            return fused
-        disagreement = features[:, 22:23]
-        return fused + out[:, 4:7] * (disagreement / (disagreement + _GATE))
+        return torch.lerp(rife.frame, dis.frame, share)
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None, neighbours: Neighbours | None = None) -> torch.Tensor:
         if torch.equal(frame0, frame1):  # nothing moved: nothing to synthesize
             return frame0.clone()
-        if self.params.rife == "always" or self.training:  # training fits the fusion on whole crops
-            dis, rife = self.candidates(frame0, frame1, scale, neighbours)
-            out = self.fuse(self.inputs(frame0, frame1, dis, rife))
-        else:
-            with torch.no_grad():
-                dis = self.classical(frame0, frame1, neighbours)
-            out = dis.frame
-            region = self.doubted_region(dis)
-            if region is not None:
-                y0, y1, x0, x1 = region
-                out[..., y0:y1, x0:x1] = self._fuse_region(frame0, frame1, dis, region, scale)
-        return out if self.training else out.clamp(0, 1)
+        with torch.no_grad():
+            dis = self.classical(frame0, frame1, neighbours)
+            if self.params.rife == "always":
+                out = self.fuse(dis, learned(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration))
+            else:
+                out = dis.frame
+                region = self.doubted_region(dis)
+                if region is not None:
+                    y0, y1, x0, x1 = region
+                    out[..., y0:y1, x0:x1] = self._fuse_region(frame0, frame1, dis, region, scale)
+        return out.clamp(0, 1)
 
 
 def _drop_rife_keys(module, state_dict, prefix, local_metadata):
