@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import moving_frames, write_clip
 
-from vnn_cli.video.extract import TripletCounts, _windows
+from vnn_cli.train.triplets import TripletCounts, _windows
 from vnn_cli.video.images import read_image
 from vnn_cli.video.reader import VideoReader
 

@@ -8,8 +8,8 @@ import click
 from ..render.batch import run_batch
 from ..core.errors import OutputError
 from ..core.settings import DEFAULT_SCENE_THRESHOLD, parse_size
-from ..video.extract import (TripletSettings, audio_output, extract_audio, extract_frames, extract_triplets, frames_output,
-                             video_summary_path)
+from ..train.triplets import TripletSettings, extract_triplets, video_summary_path
+from ..video.extract import audio_output, extract_audio, extract_frames, frames_output
 from ..video.media import expand_inputs, is_video
 from .common import command, exit_on, pass_params, progress_option, settings_for
 from .render import batch_table, console, frame_progress

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from ..core.errors import VnnError
-from .interpolate import JobResult
+from ..core.result import JobResult
 
 Status = Literal["done", "skipped", "failed"]
 
