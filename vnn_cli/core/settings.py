@@ -94,7 +94,7 @@ class VideoOutput(Settings):
 
 
 class WorkflowSettings(Settings):
-    """Real-footage handling shared by `interpolate` and `slowmo` (see vnn_cli/interpolate.py)."""
+    """Real-footage handling shared by `interpolate` and `slowmo` (see vnn_cli/render/stream.py)."""
 
     scene_threshold: float = Field(DEFAULT_SCENE_THRESHOLD, ge=0)
     dedup: bool = False
@@ -114,6 +114,21 @@ class InterpolateSettings(ModelChoice, VideoOutput, WorkflowSettings):
     times: list[Annotated[float, Field(gt=0, lt=1)]] = [0.5]
     image_fps: Rate | None = None  # None: the rate vnn recorded in the images, else 24
     batch_size: int = Field(4, ge=1, le=256)
+
+
+def one_output_rate(section: InterpolateSettings, factor_flag: int | None, fps_flag: Any) -> InterpolateSettings:
+    """`factor` and `fps` both set interpolate's output rate, so one must be chosen: on the command
+    line (`factor_flag`, `fps_flag`: None when not given) one of them, never both, and it beats the
+    other from the config file or the environment; from those alone, both are refused (which one
+    was meant is not ours to guess). Returns `section` with the rate chosen."""
+    if factor_flag is not None and fps_flag is not None:
+        raise SettingsError("--factor and --fps both set the output rate: give one")
+    if factor_flag is not None and section.fps is not None:
+        section.fps = None
+    elif fps_flag is None and "factor" in section.model_fields_set and section.fps is not None:
+        raise SettingsError("factor and fps both set the output rate in the settings (vnn.toml or VNN_* "
+                            "variables): keep one, or choose on the command line with --factor or --fps")
+    return section
 
 
 class SlowmoSettings(ModelChoice, VideoOutput, WorkflowSettings):
