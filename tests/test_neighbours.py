@@ -16,7 +16,7 @@ from vnn_cli import FrameInterpolator, Neighbours
 from vnn_cli.core import plugins
 from vnn_cli.nn.candidates import classical
 from vnn_cli.render.engine import Interpolator
-from vnn_cli.render.interpolate import Workflow, interpolate_video
+from vnn_cli.render.job import Workflow, interpolate_video
 from vnn_cli.eval.metrics import psnr
 from vnn_cli.core.model_api import as_time_tensor
 from vnn_cli.video.images import write_image
@@ -147,7 +147,7 @@ def test_fast_preset_model_uses_neighbours_at_any_time(factor_times: list[float]
 
 def test_neighbours_cost_no_extra_flows_in_a_video():
     # Ten frames, nine pairs: each pair needs four flows, but two are its previous pair's.
-    from vnn_cli.render.interpolate import stream
+    from vnn_cli.render.stream import stream
     from vnn_cli.core.timing import FactorTiming
 
     frames = pan([3 * k for k in range(10)])

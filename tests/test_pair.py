@@ -33,10 +33,17 @@ def model_args(model: str, weights: Path) -> list:
     return ["-m", model] + (["--weights", weights] if model == "unet" else [])
 
 
-def random_pair(folder: Path, shape: tuple, dtype=np.uint8, seed: int = 0) -> tuple[Path, Path, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
+def one_scene(rng: np.random.Generator, shape: tuple, dtype=np.uint8) -> tuple[np.ndarray, np.ndarray]:
+    """A random picture and the same picture with a tenth of its range of noise added: two frames of
+    one scene, so no cut check or judge stands in for the model (unrelated images: see the end)."""
     top = np.iinfo(dtype).max
-    a, b = (rng.integers(0, top, shape, dtype=dtype, endpoint=True) for _ in range(2))
+    a = rng.integers(0, top, shape, dtype=dtype, endpoint=True)
+    noise = rng.integers(-(top // 10), top // 10, shape, endpoint=True)
+    return a, np.clip(a.astype(np.int64) + noise, 0, top).astype(dtype)
+
+
+def random_pair(folder: Path, shape: tuple, dtype=np.uint8, seed: int = 0) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    a, b = one_scene(np.random.default_rng(seed), shape, dtype)
     pa, pb = folder / "a.png", folder / "b.png"
     write_image(pa, a)
     write_image(pb, b)
@@ -106,9 +113,7 @@ def test_16_bit_stays_16_bit(vnn, tmp_path, unet_weights, model):
 
 @pytest.mark.parametrize("model", ["blend", "unet"])
 def test_rgba_keeps_alpha(vnn, tmp_path, unet_weights, model):
-    rng = np.random.default_rng(1)
-    a = rng.integers(0, 256, (9, 13, 4), dtype=np.uint8)
-    b = rng.integers(0, 256, (9, 13, 4), dtype=np.uint8)
+    a, b = one_scene(np.random.default_rng(1), (9, 13, 4))
     a[:, :, 3], b[:, :, 3] = 255, 40
     pa, pb = tmp_path / "a.png", tmp_path / "b.png"
     write_image(pa, a)
@@ -146,3 +151,61 @@ def test_other_output_formats(vnn, tmp_path):
         result = vnn("interpolate", pa, pb, "-o", out, "-m", "blend")
         assert result.code == 0, result
         assert read_image(out).shape == (12, 16, 3)
+
+
+# ---- two unrelated images: the same safeguards as a video ------------------------------------------
+
+def unrelated_pair(folder: Path) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    """Two pictures of different content (a scene cut in a video): blending them makes a ghost."""
+    from conftest import landscape
+
+    a, b = landscape(4, 144, 256), landscape(5, 144, 256)
+    pa, pb = folder / "a.png", folder / "b.png"
+    write_image(pa, a)
+    write_image(pb, b)
+    return pa, pb, a, b
+
+
+def test_unrelated_images_repeat_the_nearer_one_not_a_ghost(vnn, tmp_path):
+    pa, pb, a, b = unrelated_pair(tmp_path)
+    result = vnn("interpolate", pa, pb, "-o", tmp_path / "mid.png", "-m", "blend", "--times", "0.25,0.5,0.75")
+    assert result.code == 0, result
+    early, half, late = (read_image(tmp_path / f"mid_{i}.png") for i in (1, 2, 3))
+    # As across a cut in a video: the nearer image (t = 0.5: the later one), never a double exposure.
+    assert np.array_equal(early, a) and np.array_equal(half, b) and np.array_equal(late, b)
+    assert len(result.err.strip().splitlines()) == 1 and "scene cut" in result.err, result
+
+
+def test_scene_threshold_zero_blends_unrelated_images(vnn, tmp_path):
+    pa, pb, a, b = unrelated_pair(tmp_path)
+    result = vnn("interpolate", pa, pb, "-o", tmp_path / "mid.png", "-m", "blend", "--scene-threshold", "0")
+    assert result.code == 0, result
+    assert np.abs(read_image(tmp_path / "mid.png") - (a.astype(float) + b) / 2).max() <= 1
+    assert "scene cut" not in result.err
+
+
+def test_the_judge_and_fallback_never_apply_to_two_images(vnn, tmp_path):
+    """A model that draws black and says it cannot be trusted: the blend stands in, as in a video,
+    unless --fallback never."""
+    plugin = tmp_path / "garbage.py"
+    plugin.write_text(
+        "import torch\n"
+        "from vnn_cli import register_model\n"
+        "from vnn_cli.core.model_api import FrameInterpolator\n\n"
+        "@register_model('garbage')\n"
+        "class Garbage(FrameInterpolator):\n"
+        "    def forward(self, frame0, frame1, t):\n"
+        "        return torch.zeros_like(frame0)\n\n"
+        "    def confidence(self, frame0, frame1):\n"
+        "        return torch.zeros(frame0.shape[0])\n")
+    pa, pb, a, _ = unrelated_pair(tmp_path)
+    b = np.roll(a, 3, axis=1)  # one scene, a little motion: no cut
+    write_image(pb, b)
+    common = ["-m", "garbage", "--plugins", plugin]
+    result = vnn("interpolate", pa, pb, "-o", tmp_path / "mid.png", *common)
+    assert result.code == 0, result
+    assert np.abs(read_image(tmp_path / "mid.png") - (a.astype(float) + b) / 2).max() <= 1
+    assert "low model confidence" in result.err
+    never = vnn("interpolate", pa, pb, "-o", tmp_path / "raw.png", "--fallback", "never", *common)
+    assert never.code == 0, never
+    assert (read_image(tmp_path / "raw.png") == 0).all()

@@ -32,8 +32,10 @@ pytestmark = pytest.mark.usefixtures("isolated_registry")
 def work(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
-    write_image(tmp_path / "a.png", rng.integers(0, 256, (24, 40, 3), dtype=np.uint8))
-    write_image(tmp_path / "b.png", rng.integers(0, 256, (24, 40, 3), dtype=np.uint8))
+    a = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    write_image(tmp_path / "a.png", a)
+    # The same picture with noise added: one scene, so no cut check or judge stands in for the model.
+    write_image(tmp_path / "b.png", np.clip(a + rng.integers(-25, 26, a.shape), 0, 255).astype(np.uint8))
     return tmp_path
 
 

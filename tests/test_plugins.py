@@ -37,8 +37,10 @@ def work(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my_model.py").write_text(MY_MODEL)
     rng = np.random.default_rng(0)
-    write_image(tmp_path / "a.png", rng.integers(0, 256, (23, 37, 3), dtype=np.uint8))
-    write_image(tmp_path / "b.png", rng.integers(0, 256, (23, 37, 3), dtype=np.uint8))
+    a = rng.integers(0, 256, (23, 37, 3), dtype=np.uint8)
+    write_image(tmp_path / "a.png", a)
+    # The same picture with noise added: one scene, so no cut check or judge stands in for the model.
+    write_image(tmp_path / "b.png", np.clip(a + rng.integers(-25, 26, a.shape), 0, 255).astype(np.uint8))
     return tmp_path
 
 

@@ -16,7 +16,7 @@ import torch
 from conftest import moving_frames, probe_video, write_clip
 from vnn_cli.render.engine import Interpolator
 from vnn_cli.safeguards.fallback import Judge, blend
-from vnn_cli.render.interpolate import Workflow, interpolate_video
+from vnn_cli.render.job import Workflow, interpolate_video
 from vnn_cli.core.model_api import FrameInterpolator, as_time_tensor
 from vnn_cli.video.ffmpeg import ffmpeg_exe
 from vnn_cli.video.images import read_image, write_image

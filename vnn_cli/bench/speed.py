@@ -22,7 +22,8 @@ import numpy as np
 
 from ..render.engine import Interpolator
 from ..core.errors import PeerError, describe
-from ..render.interpolate import EncodeOptions, interpolate_video
+from ..render.job import interpolate_video
+from ..render.outputs import EncodeOptions
 from ..video.ffmpeg import run_ffmpeg
 from ..video.probe import probe
 from ..video.writer import VideoWriter

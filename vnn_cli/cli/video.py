@@ -5,16 +5,20 @@ from pathlib import Path
 
 import click
 
+from ..core.errors import OutputError
+from ..core.result import JobResult
+from ..core.settings import one_output_rate
 from ..render.batch import run_batch
-from ..core.errors import OutputError, SettingsError
-from ..render.interpolate import EncodeOptions, JobResult, Workflow, default_slowmo_output, interpolate_pair, interpolate_video, slowmo_video
+from ..render.job import Workflow, default_slowmo_output, interpolate_video, slowmo_video
+from ..render.outputs import EncodeOptions
+from ..render.pair import PairResult, interpolate_pair
 from ..render.pipeline import build_interpolator
 from ..safeguards.scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from ..core.timing import MAX_FACTOR
 from ..video.images import is_image
 from ..video.media import expand_inputs, is_video
 from .common import command, exit_on, model_param_option, pass_params, progress_option, runtime_options, settings_for
-from .render import batch_table, console, frame_progress
+from .render import batch_table, console, console_err, frame_progress
 
 
 def model_options(function):
@@ -101,6 +105,18 @@ def _summary(result: JobResult) -> list[str]:
     return lines + list(result.notes)
 
 
+def _pair_warnings(result: PairResult, images: list[Path]) -> list[str]:
+    """What a video's summary would say of the pair, as warnings: the frames are not the model's."""
+    names = f"{images[0].name} and {images[1].name}"
+    if result.cut:
+        return [f"{names} look like different scenes (a scene cut): the nearer image repeated, nothing "
+                f"blended across (--scene-threshold 0 blends them)"]
+    if result.fallback:
+        return [f"fell back to a blend: the model is not trusted on {names} ({result.fallback}; "
+                f"--fallback never uses it anyway)"]
+    return []
+
+
 def _encode(section) -> EncodeOptions:
     return EncodeOptions(section.codec, section.crf, section.encoder_preset, section.image_format, section.overwrite, section.depth)
 
@@ -173,20 +189,16 @@ def interpolate_command(params: dict) -> None:
     times = _times(params.pop("time_"), params.pop("times"), params.pop("count"))
     if times is not None:
         params["times"] = times
-    if params["factor"] is not None and params["fps"] is not None:
-        raise SettingsError("--factor and --fps both set the output rate: give one")
     runtime, section = settings_for("interpolate", params)
-    if params["factor"] is not None and section.fps is not None:  # --factor here beats an fps from the config file
-        section.fps = None
-    elif params["fps"] is None and "factor" in section.model_fields_set and section.fps is not None:
-        # Both from the config file (or the environment): which one was meant is not ours to guess.
-        raise SettingsError("factor and fps both set the output rate in the settings (vnn.toml or VNN_* "
-                            "variables): keep one, or choose on the command line with --factor or --fps")
+    one_output_rate(section, params["factor"], params["fps"])
     if len(inputs) == 2 and all(is_image(p) for p in inputs):
         interpolator = build_interpolator(runtime, section, section.batch_size)
-        written = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite)
-        for path in written:
+        result = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite,
+                                  scene_threshold=section.scene_threshold, fallback=section.fallback)
+        for path in result.written:
             console.print(str(path))
+        for line in _pair_warnings(result, inputs):
+            console_err.print(f"vnn: warning: {line}", markup=False, highlight=False, soft_wrap=True)
         return
     inputs, batch = _plan(inputs, output)
     interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
