@@ -20,6 +20,7 @@ import torch
 from ..core import registry
 from ..core.errors import Interrupted, SettingsError
 from ..core.model_api import FrameInterpolator
+from ..core.model_guard import guarded
 from ..core.settings import TrainSettings
 from ..eval.scoring import grade, predict_dropped
 from ..nn.weights import load_model, resolve_weights
@@ -129,7 +130,8 @@ class Trainer:
         if s.weights is not None:  # fine-tune from existing weights
             model = load_model(s.model, s.weights, s.model_params)
         else:
-            model = registry.get_model(s.model).factory(**s.model_params)
+            cls = registry.get_model(s.model).factory
+            model = guarded(cls, "__init__", lambda: cls(**s.model_params))
         if not any(p.requires_grad for p in model.parameters()):
             raise SettingsError(f"model '{s.model}' has no weights to train")
         return self._training_layout(model.to(self.device).train())
@@ -243,7 +245,7 @@ class Trainer:
         if self.device.type == "cuda":
             frame0, frame1, target = (x.contiguous(memory_format=torch.channels_last) for x in (frame0, frame1, target))
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            prediction = self.model(frame0, frame1, t, **extras)
+            prediction = guarded(type(self.model), "forward", lambda: self.model(frame0, frame1, t, **extras))
             loss = self.loss(prediction.float(), target)
         if not torch.isfinite(loss):
             raise SettingsError(f"the loss became {float(loss)} at step {self.step}: lower --lr")
