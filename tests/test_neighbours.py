@@ -18,6 +18,7 @@ from vnn_cli.nn.candidates import classical
 from vnn_cli.render.engine import Interpolator
 from vnn_cli.render.job import Workflow, interpolate_video
 from vnn_cli.eval.metrics import psnr
+from vnn_cli.core.frames import to_tensor
 from vnn_cli.core.model_api import as_time_tensor
 from vnn_cli.video.images import write_image
 from vnn_cli.nn.weights import load_model
@@ -90,10 +91,6 @@ def pan(positions: list[int], width: int = 128, height: int = 96) -> list[np.nda
     return [np.ascontiguousarray(world[:, x : x + width]) for x in positions]
 
 
-def as_tensor(frame: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
-
-
 def as_uint8(x: torch.Tensor) -> np.ndarray:
     return (x.clamp(0, 1)[0].permute(1, 2, 0) * 255).round().byte().numpy()
 
@@ -105,10 +102,10 @@ ACCELERATING = pan([k * k for k in range(7)])
 
 def test_classical_candidate_follows_acceleration_with_neighbours():
     before, frame0, middle, frame1, after = (ACCELERATING[k] for k in (0, 2, 3, 4, 6))
-    x0, x1 = as_tensor(frame0), as_tensor(frame1)
+    x0, x1 = to_tensor(frame0, "cpu"), to_tensor(frame1, "cpu")
     half = as_time_tensor(0.5, x0)
     steady = classical(x0, x1, half).frame
-    fitted = classical(x0, x1, half, neighbours=Neighbours(as_tensor(before), as_tensor(after))).frame
+    fitted = classical(x0, x1, half, neighbours=Neighbours(to_tensor(before, "cpu"), to_tensor(after, "cpu"))).frame
     crop = (slice(8, -8), slice(24, -24))  # away from the borders, where content enters the view
     assert psnr(as_uint8(fitted)[crop], middle[crop]) > psnr(as_uint8(steady)[crop], middle[crop]) + 6
 
@@ -125,8 +122,9 @@ def test_default_model_uses_neighbours_through_the_engine():
 @pytest.mark.parametrize("missing", ["before", "after"])
 def test_one_neighbour_is_enough(missing: str):
     before, frame0, middle, frame1, after = (ACCELERATING[k] for k in (0, 2, 3, 4, 6))
-    around = Neighbours(None if missing == "before" else as_tensor(before), None if missing == "after" else as_tensor(after))
-    x0, x1 = as_tensor(frame0), as_tensor(frame1)
+    around = Neighbours(None if missing == "before" else to_tensor(before, "cpu"),
+                        None if missing == "after" else to_tensor(after, "cpu"))
+    x0, x1 = to_tensor(frame0, "cpu"), to_tensor(frame1, "cpu")
     half = as_time_tensor(0.5, x0)
     crop = (slice(8, -8), slice(24, -24))
     steady = psnr(as_uint8(classical(x0, x1, half).frame)[crop], middle[crop])

@@ -135,6 +135,20 @@ def test_loss_plugin_that_raises_is_one_line_naming_the_file(vnn, work, where, f
     assert result.err.splitlines()[-1] == f"vnn: error: loss 'explosive' ({path}) failed in {where}: RuntimeError: kaboom"
 
 
+@pytest.mark.parametrize("forward", ["raise RuntimeError('kaboom')",  # met first by the validation of step 0
+                                     "if self.training:\n    raise RuntimeError('kaboom')\nreturn (frame0 + frame1) / 2"])
+def test_model_plugin_that_raises_in_training_is_one_line_naming_the_file(vnn, work, forward):
+    clips = [write_clip(work / f"{name}.mp4", moving_frames(8, seed=seed), 25) for name, seed in (("a", 0), ("b", 1))]
+    path = model_file(work, "trainee", forward, before="import torch.nn\n")
+    path.write_text(path.read_text() + "\n    def __init__(self, **params):\n        super().__init__(**params)\n"
+                    "        self.gain = torch.nn.Parameter(torch.ones(1))\n")
+    result = vnn("train", "--data", clips[0], "--val", clips[1], "--run-dir", work / "run", "--plugins", path,
+                 "-m", "trainee", "--steps", "2", "--batch-size", "2", "--crop", "32", "--val-frames", "5",
+                 "--device", "cpu", "--progress", "none")
+    assert result.code == 1 and "Traceback" not in result.err, result
+    assert result.err.splitlines()[-1] == f"vnn: error: model 'trainee' ({path}) failed in forward: RuntimeError: kaboom"
+
+
 BAD_OUTPUTS = {
     "one channel": ("return frame0[:, :1]", "returned 1×1×24×40 for frames of 1×3×24×40"),
     "wrong size": ("return frame0[:, :, :-2]", "returned 1×3×22×40 for frames of 1×3×24×40"),

@@ -13,6 +13,7 @@ import torch
 
 from vnn_cli.core import plugins
 from vnn_cli.core.errors import WeightsError
+from vnn_cli.core.frames import to_tensor
 from vnn_cli.eval.metrics import psnr
 from vnn_cli.nn.weights import load_model, read_card, weights_dir
 
@@ -21,10 +22,6 @@ from conftest import moving_frames, write_clip
 plugins.load_plugins()
 REFERENCE = Path(__file__).parent / "data" / "rife_reference.npz"
 RIFE_SHA256 = "fe854fc8996547c953f732aaa3b78cae76cc0a12833ae856ea0749c4c570d7d8"
-
-
-def as_tensor(frame: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
 
 
 def test_shipped_rife_card_names_its_source_and_license():
@@ -40,11 +37,11 @@ def test_rife_reproduces_the_published_network_on_a_real_pair():
     data = np.load(REFERENCE)
     model = load_model("rife", params={"precision": "float32"})
     with torch.no_grad():
-        ours = model.net(as_tensor(data["frame0"]), as_tensor(data["frame1"]))[0].numpy()
+        ours = model.net(to_tensor(data["frame0"], "cpu"), to_tensor(data["frame1"], "cpu"))[0].numpy()
     assert np.abs(ours - data["reference"]).max() < 1e-4
     # and the plugin's own path (padding, clamping) gives the same frame
     with torch.no_grad():
-        plugin = model(as_tensor(data["frame0"]), as_tensor(data["frame1"]), 0.5)[0].numpy()
+        plugin = model(to_tensor(data["frame0"], "cpu"), to_tensor(data["frame1"], "cpu"), 0.5)[0].numpy()
     assert np.abs(plugin - data["reference"].clip(0, 1)).max() < 1e-4
 
 
@@ -52,7 +49,7 @@ def test_rife_in_bf16_stays_close_to_float32_on_a_real_pair():
     # What `precision: auto` runs on a CPU with native bf16 (forced here, so every CPU tests it):
     # the convolutions in bf16, the flows summed in float32.
     data = np.load(REFERENCE)
-    frame0, frame1 = as_tensor(data["frame0"]), as_tensor(data["frame1"])
+    frame0, frame1 = to_tensor(data["frame0"], "cpu"), to_tensor(data["frame1"], "cpu")
     with torch.no_grad():
         exact = load_model("rife", params={"precision": "float32"})(frame0, frame1, 0.5)[0].numpy()
         fast = load_model("rife", params={"precision": "bfloat16"})(frame0, frame1, 0.5)[0]
@@ -85,14 +82,14 @@ def test_rife_at_half_scale_pads_odd_sizes_and_follows_motion():
     model = load_model("rife")
     with torch.no_grad():
         for scale in (1.0, 0.5):
-            out = model(as_tensor(frames[0]), as_tensor(frames[2]), 0.5, scale=scale)
+            out = model(to_tensor(frames[0], "cpu"), to_tensor(frames[2], "cpu"), 0.5, scale=scale)
             assert out.shape == (1, 3, 70, 100)
             middle = (out[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
             assert psnr(middle, frames[1]) > psnr(((frames[0].astype(float) + frames[2]) / 2).astype(np.uint8), frames[1])
 
 
 def test_fusion_default_returns_a_still_frame():
-    frame = as_tensor(moving_frames(1, 96, 64)[0])
+    frame = to_tensor(moving_frames(1, 96, 64)[0], "cpu")
     model = load_model("fusion")
     with torch.no_grad():
         out = model(frame, frame.clone(), 0.5)
@@ -104,7 +101,7 @@ def test_fusion_beats_a_blend_on_motion(rife):
     frames = smooth_moving_frames(3, 96, 64, speed=4)
     model = load_model("fusion", params={"rife": rife})
     with torch.no_grad():
-        out = model(as_tensor(frames[0]), as_tensor(frames[2]), 0.5)
+        out = model(to_tensor(frames[0], "cpu"), to_tensor(frames[2], "cpu"), 0.5)
     middle = (out[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     blend = ((frames[0].astype(float) + frames[2]) / 2).round().astype(np.uint8)
     assert psnr(middle, frames[1]) > psnr(blend, frames[1]) + 3
