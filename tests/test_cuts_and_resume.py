@@ -99,11 +99,11 @@ def test_scene_threshold_help_and_config_show_the_one_default(vnn):
 
 # ---- training: resume validates the step it stopped in, and needs only --run-dir ------------------
 
-TINY = {"widths": [8, 16], "scales": [4, 2]}
+TINY = {"widths": [8, 16], "bottleneck_convs": 0}
 
 
 def train_settings(clips, run_dir: Path, **overrides) -> TrainSettings:
-    values = dict(model="vnnflow", model_params=TINY, data=[clips[0]], val=[clips[1]], steps=4, batch_size=2, crop=32,
+    values = dict(model="unet", model_params=TINY, data=[clips[0]], val=[clips[1]], steps=4, batch_size=2, crop=32,
                   lr=1e-3, warmup_steps=1, strides=[1], min_motion=0.0, val_every=4, checkpoint_every=4, val_frames=5,
                   val_max_width=64, run_dir=run_dir, loss="charbonnier")
     values.update(overrides)
@@ -147,8 +147,8 @@ def test_resumed_run_that_was_validated_is_not_validated_again(clips, tmp_path):
 
 
 def train_flags(clips) -> list[str]:
-    return ["-m", "vnnflow", "--model-param", f"widths={json.dumps(TINY['widths'])}",
-            "--model-param", f"scales={json.dumps(TINY['scales'])}", "--data", clips[0].name, "--val", clips[1].name,
+    return ["-m", "unet", "--model-param", f"widths={json.dumps(TINY['widths'])}",
+            "--model-param", f"bottleneck_convs={TINY['bottleneck_convs']}", "--data", clips[0].name, "--val", clips[1].name,
             "--batch-size", "2", "--crop", "32", "--lr", "1e-3", "--warmup-steps", "1", "--strides", "1",
             "--min-motion", "0", "--val-every", "2", "--checkpoint-every", "2", "--val-frames", "5",
             "--val-max-width", "64", "--device", "cpu"]

@@ -26,7 +26,6 @@ plugins.load_plugins()
 
 TINY_PARAMS = {  # small enough for a few steps in well under a second each
     "unet": {"widths": [8, 16], "bottleneck_convs": 0},
-    "vnnflow": {"widths": [8, 16], "scales": [4, 2]},
 }
 
 
@@ -43,7 +42,7 @@ def trainable() -> list[str]:
 
 
 def settings(clips, tmp_path: Path, **overrides) -> TrainSettings:
-    values = dict(model="vnnflow", model_params=TINY_PARAMS["vnnflow"], data=[clips[0]], val=[clips[1]], steps=4,
+    values = dict(model="unet", model_params=TINY_PARAMS["unet"], data=[clips[0]], val=[clips[1]], steps=4,
                   batch_size=2, crop=32, lr=1e-3, warmup_steps=1, strides=[1], min_motion=0.0, val_every=2,
                   checkpoint_every=2, val_frames=5, val_max_width=64, run_dir=tmp_path / "run", loss="charbonnier")
     values.update(overrides)
@@ -90,13 +89,13 @@ def test_resume_continues_the_same_loss_curve(clips, tmp_path):
 def test_export_then_load_gives_identical_outputs(clips, tmp_path):
     trainer = Trainer(settings(clips, tmp_path))
     trainer.run()
-    out = tmp_path / "weights" / "vnnflow.safetensors"
+    out = tmp_path / "weights" / "unet.safetensors"
     card = export_best(tmp_path / "run", out)
     assert card.training["data"] == ["train.mp4"] and card.training["validation"] == ["val.mp4"]
     assert {"validation", "baselines"} <= set(card.metrics) and "dis" in card.metrics["baselines"]
     best = load_checkpoint(tmp_path / "run" / BEST)
     trainer.model.load_state_dict(best["model"])
-    loaded = load_model("vnnflow", out)
+    loaded = load_model("unet", out)
     x0, x1 = torch.rand(1, 3, 32, 48), torch.rand(1, 3, 32, 48)
     t = torch.tensor([0.3])
     with torch.no_grad():
@@ -111,15 +110,15 @@ def test_learning_rate_warms_up_then_decays():
 
 
 def test_train_command_trains_and_exports(vnn, clips, tmp_path):
-    out = tmp_path / "w" / "vnnflow.safetensors"
-    result = vnn("train", "--model", "vnnflow", "--model-param", "widths=[8,16]", "--model-param", "scales=[4,2]",
+    out = tmp_path / "w" / "unet.safetensors"
+    result = vnn("train", "--model", "unet", "--model-param", "widths=[8,16]", "--model-param", "bottleneck_convs=0",
                  "--data", clips[0], "--val", clips[1], "--steps", "2", "--batch-size", "2", "--crop", "32",
                  "--strides", "1", "--min-motion", "0", "--val-every", "2", "--val-frames", "5", "--val-max-width", "64",
                  "--run-dir", tmp_path / "run", "--export", out, "--device", "cpu", "--threads", "1")
     assert result.code == 0, result
     assert "best: step" in result.out and out.is_file()
     card = json.loads(out.with_suffix(".json").read_text())
-    assert card["model"] == "vnnflow" and card["params"]["widths"] == [8, 16]
+    assert card["model"] == "unet" and card["params"]["widths"] == [8, 16]
     again = vnn("train", "--run-dir", tmp_path / "run", "--export", tmp_path / "again.safetensors", "--export-only")
     assert again.code == 0, again
 
