@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.nn.candidates import shift_along
+from vnn_cli.nn.quadratic import shift_along
 from vnn_cli.core.device import cpu_bf16_is_native
 from vnn_cli.nn.ifnet import PAD_MULTIPLE, IFNet
 from vnn_cli.core.model_api import ModelParams

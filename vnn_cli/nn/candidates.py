@@ -1,15 +1,17 @@
-"""The two candidate in-between frames that the fusion model weighs against each other.
+"""The in-between frames of the flow models: the one DIS interpolation, and RIFE's as a candidate.
 
-- Classical: OpenCV DIS flow both ways (at full resolution up to `max_width`, reduced above, for
+- `classical`: OpenCV DIS flow both ways (at full resolution up to `max_width`, reduced above, for
   speed), turned into flows from time t (Super SloMo's approximation), both frames backward-warped,
   blended with a border-aware mask: away from a frame where the motion points out of the picture.
-- RIFE: IFNet's flows from t = 0.5, its fusion mask and both warped frames.
+  It is the `dis` model (full resolution, blended by distance in time), the `fast` preset
+  (`vnnflow`) and the first of the fusion's two candidates.
+- `learned`: RIFE's interpolation (IFNet's flows from t = 0.5, its fusion mask and both warped
+  frames), the fusion's second candidate.
 
 Given the frames before and after the pair, the classical candidate fits each pixel's motion
-through three frames (quadratic motion), and RIFE's flows are moved by the same amount.
-
-They fail differently (DIS on fast non-rigid motion and low texture, RIFE on noise and some
-camera shake), which is the room a learned per-pixel choice has.
+through three frames (quadratic motion, `vnn_cli.nn.quadratic`), and RIFE's flows are moved by the
+same amount. The two fail differently (DIS on fast non-rigid motion and low texture, RIFE on noise
+and some camera shake), which is the room the fusion's per-pixel blend has.
 """
 from __future__ import annotations
 
@@ -20,7 +22,10 @@ import torch.nn.functional as F
 
 from .dis_flow import RememberedFlows
 from ..core.model_api import Neighbours
-from .warp import backward_warp, flows_to_time, inside_frame, resize_flow
+from .quadratic import acceleration_fields, shift_along
+from .warp import backward_warp, flows_to_time, inside_frame, mismatch, resize_flow
+
+DIS_MAX_WIDTH = 1024  # wider frames go to DIS reduced: its time grows with the pixels, its accuracy barely
 
 
 @dataclass
@@ -28,7 +33,8 @@ class Candidate:
     warped0: torch.Tensor  # frame 0 warped to t (N×3×H×W)
     warped1: torch.Tensor
     weight0: torch.Tensor  # frame 0's share in the blend, N×1×H×W in [0, 1]
-    unreliable: torch.Tensor  # N×1×H×W, 0 where the motion is self-consistent, growing with doubt
+    # N×1×H×W, 0 where the motion is self-consistent, growing with doubt (None: not asked for)
+    unreliable: torch.Tensor | None = None
     # N×4×H×W, quadratic motion: how far it moves the flows from t of a pixel at t that comes from
     # each place of frame 0 (channels 0-1) and of frame 1 (2-3); read along any flows from t.
     acceleration: torch.Tensor | None = None
@@ -38,10 +44,14 @@ class Candidate:
         return torch.lerp(self.warped1, self.warped0, self.weight0)
 
 
-def dis_scale(width: int, max_width: int) -> int:
-    """Power of two by which DIS runs below full resolution so the width is at most `max_width`."""
+def dis_scale(width: int, max_width: int = DIS_MAX_WIDTH, max_scale: int | None = None) -> int:
+    """Power of two by which DIS runs below full resolution: the least that brings the width to at
+    most `max_width`, but no more than `max_scale`. `max_width` 0: no width rule, `max_scale`
+    (None: full resolution)."""
+    if not max_width:
+        return max_scale or 1
     scale = 1
-    while max_width and width / scale > max_width:
+    while width / scale > max_width and (max_scale is None or scale < max_scale):
         scale *= 2
     return scale
 
@@ -51,102 +61,58 @@ def _pooled(frame: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, preset: str = "medium",
-              max_width: int = 1024, neighbours: Neighbours | None = None,
-              memory: RememberedFlows | None = None) -> Candidate:
-    """DIS interpolation at `t` (N×1×1×1) with forward-backward inconsistency as its doubt. With
-    `neighbours` (the frames before and after the pair), each pixel's path is fitted through three
-    frames: it may speed up or slow down (`Candidate.acceleration` holds what that moves). `memory`: the
-    caller's memory of flows already computed (a video's consecutive pairs share two of four)."""
+              max_width: int = DIS_MAX_WIDTH, neighbours: Neighbours | None = None,
+              memory: RememberedFlows | None = None, *, max_scale: int | None = None,
+              border_aware: bool = True, frame_only: bool = False) -> Candidate:
+    """DIS interpolation at `t` (N×1×1×1). DIS runs `dis_scale(width, max_width, max_scale)`
+    times reduced; `preset` 'none' takes no motion at all. With `neighbours` (the frames before
+    and after the pair), each pixel's path is fitted through three frames: it may speed up or slow
+    down. `memory`: the caller's memory of flows already computed (a video's consecutive pairs
+    share two of four). `border_aware`: frame 0's weight also falls where its motion points out of
+    the picture; else it is 1 - t. `frame_only`: the candidate's frame is all that is wanted, not
+    what the fusion also reads (`unreliable`, `acceleration`: full-size work the others skip)."""
     height, width = frame0.shape[-2:]
-    scale = dis_scale(width, max_width)
+    scale = dis_scale(width, max_width, max_scale)
     small0, small1 = _pooled(frame0, scale), _pooled(frame1, scale)
     memory = memory or RememberedFlows()
-    flow01, flow10 = memory(small0, small1, preset), memory(small1, small0, preset)
+    if preset == "none":
+        flow01 = flow10 = small0.new_zeros(small0.shape[0], 2, *small0.shape[-2:])
+        neighbours = None
+    else:
+        flow01, flow10 = memory(small0, small1, preset), memory(small1, small0, preset)
     # A pixel whose forward and backward motion do not cancel is occluded or mismatched.
-    doubts = mismatch(flow01, flow10), mismatch(flow10, flow01)
-    # Everything at DIS's size, one resize to the frame's at the end (all of it is linear).
+    doubts = None if frame_only and not neighbours else (mismatch(flow01, flow10), mismatch(flow10, flow01))
+    # Everything at DIS's size, one upsampling to the frame's at the end.
     flow_t0, flow_t1 = flows_to_time(flow01, flow10, t)
-    fields = [flow_t0, flow_t1]
+    acceleration = None
     if neighbours:
-        acceleration = acceleration_fields(small0, small1, flow01, flow10, t, neighbours, scale, preset, memory, doubts)
+        # A batch of times of one pair: the same neighbours for each.
+        around = neighbours.map(lambda x: _pooled(x, scale).expand(frame0.shape[0], -1, -1, -1))
+        acceleration = acceleration_fields(small0, small1, flow01, flow10, t, around, scale, preset, memory, doubts)
         shift = shift_along(acceleration, flow_t0, flow_t1)
-        fields = [flow_t0 + shift, flow_t1 + shift, acceleration]
-    full = resize_flow(torch.cat(fields, dim=1), (height, width))
-    return _compose(frame0, frame1, t, full[:, 0:2], full[:, 2:4], doubts, fields[0:2], scale,
-                    full[:, 4:8] if neighbours else None)
+        flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
+    size = (height, width)
+    flows = _upsampled(torch.cat([flow_t0, flow_t1], dim=1), size)
+    to_full = (width / flow_t0.shape[-1], height / flow_t0.shape[-2])  # the flows' pixels to the frame's
+    warped0, warped1 = backward_warp(frame0, flows[:, 0:2], to_full), backward_warp(frame1, flows[:, 2:4], to_full)
+    if border_aware:
+        seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
+        seen1 = t * inside_frame(flow_t1) + 1e-3
+        weight0 = torch.sigmoid(_upsampled(torch.log(seen0 / seen1), size))
+    else:
+        weight0 = (1 - t).expand(-1, 1, height, width)
+    if frame_only:
+        return Candidate(warped0, warped1, weight0)
+    # The doubt carried to t, in the frame's pixels.
+    doubt = torch.maximum(backward_warp(doubts[0], flow_t0), backward_warp(doubts[1], flow_t1)) * scale
+    return Candidate(warped0, warped1, weight0, torch.log1p(_upsampled(doubt, size)),
+                     None if acceleration is None else resize_flow(acceleration, size))
 
 
-ACCELERATION_TRUST_PX = 4.0  # forward-backward mismatch (full-resolution pixels) beyond which a path is not fitted
-
-
-def acceleration_fields(small0: torch.Tensor, small1: torch.Tensor, flow01: torch.Tensor, flow10: torch.Tensor,
-                       t: torch.Tensor, neighbours: Neighbours, scale: int, preset: str = "medium",
-                       memory: RememberedFlows | None = None,
-                       doubts: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-    """What quadratic motion changes in the flows from t (Xu et al., "Quadratic Video
-    Interpolation", 2019), N×4 at the size of the flows between the pair's frames (`small0`,
-    `small1`: the frames `scale` times reduced, as DIS saw them), on each frame's own pixel grid
-    (channels 0-1: frame 0's, 2-3: frame 1's); `shift_along` reads them where a pixel at t comes
-    from. Each frame's pixel path to t is fitted through its flows to the other frame and to its
-    own neighbour; with Super SloMo's approximation, both flows from t move by minus the
-    (t-weighted) change of those paths. A path is fitted only where both of its flows are
-    consistent forward and backward: elsewhere (occlusions, a neighbour across a cut) the pixel
-    keeps steady motion. `doubts`: the forward-backward mismatches of `flow01` and `flow10`, if
-    already computed."""
-    memory = memory or RememberedFlows()
-    doubt0, doubt1 = doubts or (mismatch(flow01, flow10), mismatch(flow10, flow01))
-    fields = [torch.zeros_like(flow01), torch.zeros_like(flow01)]
-    # Per side: which side, the pair's frame, its flow to the other frame and that flow's doubt,
-    # its neighbour and how many intervals away that is, the time to reach (from this frame), and
-    # this side's share of the shift (Super SloMo's weights).
-    sides = []
-    if neighbours.before is not None:
-        sides.append((0, small0, flow01, doubt0, neighbours.before, -neighbours.before_at, t, 1 - t))
-    if neighbours.after is not None:
-        sides.append((1, small1, flow10, doubt1, neighbours.after, neighbours.after_at - 1, 1 - t, t))
-    for side, frame, flow_out, doubt, neighbour, gap, s, share in sides:
-        reduced = _pooled(neighbour, scale)
-        to_neighbour, from_neighbour = memory(frame, reduced, preset), memory(reduced, frame, preset)
-        trusted = ((doubt * scale < ACCELERATION_TRUST_PX)
-                   & (mismatch(to_neighbour, from_neighbour) * scale < ACCELERATION_TRUST_PX))
-        change = (path(flow_out, to_neighbour, s, gap) - s * flow_out) * trusted
-        fields[side] = -share * change
-    return torch.cat(fields, dim=1)
-
-
-def shift_along(acceleration: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torch.Tensor) -> torch.Tensor:
-    """N×2: how far quadratic motion moves both flows from t, read from `acceleration` (see
-    `acceleration_fields`) where each pixel at t comes from along these flows: DIS's own for the
-    classical candidate, RIFE's for RIFE's (read along DIS's there, it lost 1.6 dB on coin)."""
-    return backward_warp(acceleration[:, 0:2], flow_t0) + backward_warp(acceleration[:, 2:4], flow_t1)
-
-
-def mismatch(flow_ab: torch.Tensor, flow_ba: torch.Tensor) -> torch.Tensor:
-    """N×1×H×W: how far a pixel of a lands from where it started after going to b and back."""
-    return (flow_ab + backward_warp(flow_ba, flow_ab)).norm(dim=1, keepdim=True)
-
-
-def path(flow_next: torch.Tensor, flow_prev: torch.Tensor, s, gap: float = 1.0) -> torch.Tensor:
-    """Displacement at time s (0: the pixel's own frame, 1: the next frame) of a pixel that moves
-    by `flow_next` to the next frame and by `flow_prev` to the previous one, `gap` intervals back,
-    on a parabola: x(s) = v·s + a·s²/2 through (1, flow_next) and (-gap, flow_prev)."""
-    acceleration = 2 * (flow_prev + gap * flow_next) / (gap * (1 + gap))
-    velocity = flow_next - acceleration / 2
-    return velocity * s + acceleration * (s * s / 2)
-
-
-def _compose(frame0, frame1, t, flow_t0, flow_t1, doubts, small_flows, scale, acceleration=None) -> Candidate:
-    """Both frames warped to t, blended with the border-aware mask; `doubts`, the forward-backward
-    mismatch of the (reduced) flows between them, carried to t (at DIS's size, along
-    `small_flows`, the flows from t there) as the candidate's doubt."""
-    height, width = frame0.shape[-2:]
-    warped0, warped1 = backward_warp(frame0, flow_t0), backward_warp(frame1, flow_t1)
-    seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
-    seen1 = t * inside_frame(flow_t1) + 1e-3
-    doubt = torch.maximum(backward_warp(doubts[0], small_flows[0]), backward_warp(doubts[1], small_flows[1])) * scale
-    if scale != 1:
-        doubt = F.interpolate(doubt, size=(height, width), mode="bilinear", align_corners=False)
-    return Candidate(warped0, warped1, seen0 / (seen0 + seen1), torch.log1p(doubt), acceleration)
+def _upsampled(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    if maps.shape[-2:] == size:
+        return maps
+    return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
 
 
 def learned(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,

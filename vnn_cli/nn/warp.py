@@ -50,6 +50,12 @@ def inside_frame(flow: torch.Tensor) -> torch.Tensor:
     return (grid.abs() <= 1.0).all(dim=-1)[:, None].to(flow.dtype)
 
 
+def mismatch(flow_ab: torch.Tensor, flow_ba: torch.Tensor) -> torch.Tensor:
+    """N×1×H×W: how far a pixel of a lands from where it started after going to b and back
+    (occluded or mismatched where it is large)."""
+    return (flow_ab + backward_warp(flow_ba, flow_ab)).norm(dim=1, keepdim=True)
+
+
 def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize to (H, W), with the vectors scaled to the new pixel units (N×2k×H×W: k flows)."""
     height, width = flow.shape[-2:]
