@@ -141,7 +141,7 @@ def test_motion_crops_find_the_small_moving_thing():
         rng = np.random.default_rng(0)
         shown = 0
         for _ in range(60):
-            frame0, frame1, middle, _, _ = data.example(rng)
+            frame0, frame1, middle, _ = data.example(rng)
             shown += bool(np.any(frame0 != middle) or np.any(frame1 != middle))
         return shown / 60
 

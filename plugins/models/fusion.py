@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.nn.candidates import Candidate, classical, learned
+from vnn_cli.nn.candidates import Candidate, classical, rife_candidate
 from vnn_cli.nn.dis_flow import RememberedFlows
 from vnn_cli.core.frames import pad_to_multiple
 from vnn_cli.core.model_api import ModelParams, Neighbours, as_time_tensor
@@ -105,7 +105,7 @@ class Fusion(FrameInterpolator):
         a, b = pad_to_multiple(frame0[region], 32)[0], pad_to_multiple(frame1[region], 32)[0]
         crop_dis = Candidate(*(None if x is None else pad_to_multiple(x[region], 32)[0]
                                for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable, dis.acceleration)))
-        rife = learned(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration)
+        rife = rife_candidate(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration)
         out = self.fuse(crop_dis, rife)
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 
@@ -123,7 +123,7 @@ class Fusion(FrameInterpolator):
         with torch.no_grad():
             dis = self.classical(frame0, frame1, neighbours)
             if self.params.rife == "always":
-                out = self.fuse(dis, learned(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration))
+                out = self.fuse(dis, rife_candidate(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration))
             else:
                 out = dis.frame
                 region = self.doubted_region(dis)

@@ -81,7 +81,7 @@ class Rife(FrameInterpolator):
     def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
                  acceleration: torch.Tensor | None = None):
         """Flows from t = 0.5 (N×4), mask logit and warped frames, cropped to the frames' size.
-        `acceleration` (N×4, `vnn_cli.nn.candidates.acceleration_fields`: quadratic motion from
+        `acceleration` (N×4, `vnn_cli.nn.quadratic.acceleration_fields`: quadratic motion from
         outside, which the network knows nothing of) moves both flows of the final warps, read
         along the network's own flows; the flows returned are the network's."""
         height, width = frame0.shape[-2:]

@@ -78,8 +78,6 @@ class FrameInterpolator(nn.Module):
     ending in .safetensors, relative to the plugin's own file. None: needs no weights."""
     borrowed_weights: ClassVar[tuple[str, ...]] = ()
     """Other models' weights it uses as they are (`vnn models` shows their license)."""
-    whole_frame_scale: ClassVar[int] = 1
-    """The reduction of the inputs `whole_frame_inputs` returns."""
     Params: ClassVar[type[ModelParams]] = ModelParams
     """Its constructor arguments (`--model-param KEY=VALUE`), validated before anything is built."""
 
@@ -116,12 +114,6 @@ class FrameInterpolator(nn.Module):
         the pair to the fallback. None (the default): no opinion."""
         return None
 
-    def whole_frame_inputs(self, frame0: torch.Tensor, frame1: torch.Tensor) -> dict[str, torch.Tensor] | None:
-        """For training on crops: inputs computed from the whole frames (e.g. classical flow), at
-        1/`whole_frame_scale`, that training crops alike and passes to `forward` by name. None:
-        the model needs none."""
-        return None
-
     @classmethod
     def has_confidence(cls) -> bool:
         return cls.confidence is not FrameInterpolator.confidence
@@ -129,7 +121,7 @@ class FrameInterpolator(nn.Module):
 
 # Every name a plugin may declare on its model class, for the misspelling check.
 HOOKS = ("any_time", "uses_neighbours", "supports_scale", "allows_half", "max_motion", "default_weights",
-         "borrowed_weights", "whole_frame_scale", "whole_frame_inputs", "Params", "pad_multiple", "forward",
+         "borrowed_weights", "Params", "pad_multiple", "forward",
          "confidence")
 
 

@@ -5,7 +5,7 @@
   blended with a border-aware mask: away from a frame where the motion points out of the picture.
   It is the `dis` model (full resolution, blended by distance in time), the `fast` preset
   (`vnnflow`) and the first of the fusion's two candidates.
-- `learned`: RIFE's interpolation (IFNet's flows from t = 0.5, its fusion mask and both warped
+- `rife_candidate`: RIFE's interpolation (IFNet's flows from t = 0.5, its fusion mask and both warped
   frames), the fusion's second candidate.
 
 Given the frames before and after the pair, the classical candidate fits each pixel's motion
@@ -115,7 +115,7 @@ def _upsampled(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
 
 
-def learned(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
+def rife_candidate(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
             flip: bool = False, acceleration: torch.Tensor | None = None) -> Candidate:
     """RIFE's interpolation at t = 0.5 (`rife`: the `rife` model plugin). With `flip`, also on the
     mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost).

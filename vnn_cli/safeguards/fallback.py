@@ -130,11 +130,10 @@ def stand_in(mode: str, frame0: np.ndarray, frame1: np.ndarray, t: float) -> np.
 
 
 def judge_for(interpolator, fallback: str = "auto") -> Judge | None:
-    """The judge in front of `interpolator`: none with `--fallback never`, nor for a model that
-    says it needs none (`needs_judge = False`: it cannot draw warping artifacts)."""
-    if fallback != "auto" or not getattr(getattr(interpolator, "model", None), "needs_judge", True):
+    """The judge in front of `interpolator` (none with `--fallback never`), with the model's motion range."""
+    if fallback != "auto":
         return None
-    return Judge(max_motion=getattr(interpolator, "max_motion", None))
+    return Judge(max_motion=interpolator.max_motion)
 
 
 def within_scene(neighbours: Neighbours, frame0: np.ndarray, frame1: np.ndarray, scene_threshold: float,

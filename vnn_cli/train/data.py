@@ -27,12 +27,6 @@ from ..video.media import is_video
 
 TRIPLET_NAMES = ("im1.png", "im2.png", "im3.png")
 
-# A model's optional `whole_frame_inputs(frame0, frame1) -> {name: N×C×(H/s)×(W/s)}`, with `s` its
-# `whole_frame_scale`: inputs it computes from the whole frames (e.g. classical flow) that training
-# crops along with the frames and passes to its forward as keyword arguments.
-WholeFrameInputs = Callable[[torch.Tensor, torch.Tensor], "dict[str, torch.Tensor]"]
-
-
 @dataclass
 class Clip:
     """Frames of one source in memory; a triplet folder is a 3-frame clip with only t = 0.5."""
@@ -124,11 +118,8 @@ class TrainingSet:
         if not self.candidates:
             raise InputError("no usable training examples: every one is static or crosses a scene cut")
 
-    def example(self, rng: np.random.Generator, whole_frame: WholeFrameInputs | None = None, scale: int = 1):
-        """(frame0, frame1, target, t, extras): crops, and `whole_frame`'s maps cropped alike.
-
-        Augmentations apply to the whole frames before cropping, so inputs that a model computes
-        from whole frames (a classical flow, say) are as good in training as they are in use."""
+    def example(self, rng: np.random.Generator):
+        """(frame0, frame1, target, t): crops of an augmented triplet (augmented whole, then cropped)."""
         c, first, span = self.candidates[rng.integers(len(self.candidates))]
         clip = self.clips[c]
         middle = span // 2 if span == 2 or rng.random() < 0.5 else int(rng.integers(1, span))
@@ -148,37 +139,27 @@ class TrainingSet:
         frames = [f[:, :, order] for f in frames]
         if rng.random() < 0.5:
             frames, t = frames[::-1], 1 - t
-        height, width = (frames[0].shape[0] // scale) * scale, (frames[0].shape[1] // scale) * scale
-        frames = [f[:height, :width] for f in frames]
+        height, width = frames[0].shape[:2]
         if self.motion_crops and rng.random() < self.motion_crops:
-            y, x = _motion_corner(frames, self.crop, scale, rng)
+            y, x = _motion_corner(frames, self.crop, rng)
         else:
-            y = int(rng.integers((height - self.crop) // scale + 1)) * scale
-            x = int(rng.integers((width - self.crop) // scale + 1)) * scale
-        extras: dict[str, torch.Tensor] = {}
-        if whole_frame is not None:
-            with torch.no_grad():
-                maps = whole_frame(to_tensor(frames[0], "cpu"), to_tensor(frames[2], "cpu"))
-            size = self.crop // scale
-            # None: the model needs no whole-frame inputs (the default of the hook)
-            extras = {k: v[..., y // scale : y // scale + size, x // scale : x // scale + size] for k, v in (maps or {}).items()}
+            y = int(rng.integers(height - self.crop + 1))
+            x = int(rng.integers(width - self.crop + 1))
         frames = [f[y : y + self.crop, x : x + self.crop] for f in frames]
-        return frames[0], frames[2], frames[1], t, extras
+        return frames[0], frames[2], frames[1], t
 
-    def batch(self, seed: int, step: int, size: int, whole_frame: WholeFrameInputs | None = None, scale: int = 1):
-        """(frame0, frame1, target, t, extras): N×3×crop×crop floats in [0, 1], N times, and the
-        model's whole-frame inputs (keyword arguments of its forward), batched."""
+    def batch(self, seed: int, step: int, size: int):
+        """(frame0, frame1, target, t): N×3×crop×crop floats in [0, 1] and N times."""
         rng = np.random.default_rng([seed, step])
-        examples = [self.example(rng, whole_frame, scale) for _ in range(size)]
+        examples = [self.example(rng) for _ in range(size)]
 
         def stack(index: int) -> torch.Tensor:
             return to_tensor([e[index] for e in examples], "cpu")
 
-        extras = {k: torch.cat([e[4][k] for e in examples]) for k in examples[0][4]}
-        return stack(0), stack(1), stack(2), torch.tensor([e[3] for e in examples], dtype=torch.float32), extras
+        return stack(0), stack(1), stack(2), torch.tensor([e[3] for e in examples], dtype=torch.float32)
 
 
-def _motion_corner(frames: list[np.ndarray], crop: int, scale: int, rng: np.random.Generator) -> tuple[int, int]:
+def _motion_corner(frames: list[np.ndarray], crop: int, rng: np.random.Generator) -> tuple[int, int]:
     """A crop's top-left corner, its centre drawn with probability by how much the middle frame
     differs from the outer ones there. Moving things are often a small part of the picture (people
     far off, a ball): uniform crops mostly show still background, where there is nothing to learn."""
@@ -189,8 +170,8 @@ def _motion_corner(frames: list[np.ndarray], crop: int, scale: int, rng: np.rand
     map_width = middle.shape[1]
     height, width = frames[0].shape[:2]
     cy, cx = (centre // map_width) * step, (centre % map_width) * step
-    y = min(max(cy - crop // 2, 0), height - crop) // scale * scale
-    x = min(max(cx - crop // 2, 0), width - crop) // scale * scale
+    y = min(max(cy - crop // 2, 0), height - crop)
+    x = min(max(cx - crop // 2, 0), width - crop)
     return y, x
 
 

@@ -237,15 +237,12 @@ class Trainer:
         lr = learning_rate(self.step, s.lr, s.warmup_steps, s.steps)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        whole_frame = getattr(self.model, "whole_frame_inputs", None)
-        scale = getattr(self.model, "whole_frame_scale", 1)
-        *tensors, extras = self.data.batch(s.seed, self.step, s.batch_size, whole_frame, scale)
+        tensors = self.data.batch(s.seed, self.step, s.batch_size)
         frame0, frame1, target, t = (x.to(self.device, non_blocking=True) for x in tensors)
-        extras = {k: v.to(self.device) for k, v in extras.items()}
         if self.device.type == "cuda":
             frame0, frame1, target = (x.contiguous(memory_format=torch.channels_last) for x in (frame0, frame1, target))
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            prediction = guarded(type(self.model), "forward", lambda: self.model(frame0, frame1, t, **extras))
+            prediction = guarded(type(self.model), "forward", lambda: self.model(frame0, frame1, t))
             loss = self.loss(prediction.float(), target)
         if not torch.isfinite(loss):
             raise SettingsError(f"the loss became {float(loss)} at step {self.step}: lower --lr")
