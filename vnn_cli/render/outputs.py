@@ -52,13 +52,15 @@ class Outputs:
             if self.sequence is None:
                 main = stack.enter_context(video_sink(self.output, self.source.width, self.source.height, self.out_fps,
                                                       codec=self.options.codec, crf=self.options.crf, preset=self.options.preset,
-                                                      audio_from=audio_from, audio_filter=self.audio_filter))
+                                                      audio_from=audio_from, audio_filter=self.audio_filter,
+                                                      colour=self.source.colour))
             side = None
             if self.compare is not None:
                 width, height = compare_size(self.source.width, self.source.height, self.compare_layout)
                 side = stack.enter_context(video_sink(Path(self.compare), width, height, self.out_fps,
                                                       codec=None, crf=self.options.crf, preset=self.options.preset,
-                                                      audio_from=audio_from, audio_filter=self.audio_filter))
+                                                      audio_from=audio_from, audio_filter=self.audio_filter,
+                                                      colour=self.source.colour))
         except BaseException:
             self._stack.__exit__(None, None, None)
             raise

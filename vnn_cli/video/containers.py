@@ -86,6 +86,17 @@ def choose_codec(path: Path, codec: str | None) -> tuple[Container, str]:
     return container, codec
 
 
+def encodes_yuv(codec: str, supported: tuple[str, ...]) -> bool:
+    """Whether `codec` stores YUV (and so needs a colour matrix): the delivery codecs vnn gives
+    4:2:0 or 4:4:4, and any encoder that takes no RGB (ProRes, DNxHD...); not GIF, PNG or RGB FFV1."""
+    if codec == "gif":
+        return False
+    if _YUV420.search(codec):
+        return True
+    return bool(supported) and not any(re.match(r"(rgb|bgr|gbr|argb|abgr|0rgb|0bgr|pal8|gray|monow|monob|ya)", f)
+                                       for f in supported)
+
+
 def video_args(codec: str, width: int, height: int, supported: tuple[str, ...], deep: str | None,
                crf: int | None, preset: str | None) -> list[str]:
     """ffmpeg's output options for the video stream, after `-c:v CODEC`."""

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from ..core.errors import InputError, OutputError
+from .colour import SRGB
 from .probe import MAX_PIXELS
 from .sequences import frame_numbers, numbering_times, sequence_rate, tag_rate
 
@@ -117,6 +118,7 @@ class ImageSequence:
         first = read_image(files[0])
         self.height, self.width = first.shape[:2]
         self.audio = None
+        self.colour = SRGB  # RGB images: a video made of them is BT.709 with sRGB's transfer
         self.fps, origin = sequence_rate(files[0], fps)
         self.notes: list[str] = []
         if origin == "default":

@@ -23,6 +23,7 @@ import numpy as np
 from ..core.atomic import atomic_file, atomic_folder, describe_os_error, publish_folder, signals_held
 from ..core.errors import InputError, OutputError, VnnWarning
 from ..core.frames import to_16bit, to_8bit
+from .colour import Colour
 from .containers import choose_codec
 from .images import IMAGE_SUFFIXES, ImageSequence, list_images, natural_key, write_image
 from .probe import VIDEO_SUFFIXES
@@ -38,6 +39,7 @@ class FrameSource(Protocol):
     width: int
     height: int
     notes: list[str]  # what was assumed or followed on the way in, one line each
+    colour: Colour  # what the frames were decoded with, and outputs are encoded and tagged with
 
     @property
     def fps(self) -> Fraction: ...

@@ -1,4 +1,4 @@
-"""What a video file holds: size, frame rate, frame count, duration, audio, bits per channel.
+"""What a video file holds: size, frame rate, frame count, duration, audio, bits per channel, colour.
 
 Everything comes from one `ffmpeg -i` description, parsed here: moviepy's parser reads the size,
 rate and duration; the pixel format (yuv420p10le, rgb48le...) is read from the same text and its
@@ -15,6 +15,7 @@ from pathlib import Path
 from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
 from ..core.errors import InputError
+from .colour import Colour, parse_colour
 from .ffmpeg import ffmpeg_exe, quote_path
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif", ".ts", ".mts", ".y4m"}
@@ -35,6 +36,13 @@ class VideoInfo:
     pix_fmt: str = ""  # as the decoder outputs it, e.g. yuv420p10le; "" when ffmpeg does not say
     bits: int = 8  # per channel: 10 for yuv420p10le, 16 for rgb48le
     rotation: int = 0  # degrees a player turns the stored picture (phones): width and height are as shown
+    colour: Colour = Colour()  # the matrix, primaries, transfer and range it is tagged with
+
+    @property
+    def is_yuv(self) -> bool:
+        """Stored as luma and chroma (nearly all video), where the colour matrix matters; not RGB,
+        a palette or gray."""
+        return not re.match(r"(rgb|bgr|gbr|argb|abgr|0rgb|0bgr|pal8|gray|ya8|ya16|monow|monob|x2rgb|x2bgr)", self.pix_fmt)
 
 
 def exact_rate(fps: float) -> Fraction:
@@ -97,13 +105,16 @@ def _split_top_level(text: str) -> list[str]:
     return fields + [current.strip()]
 
 
+def _pix_fmt_field(description: str) -> str:
+    """The first video stream's pixel-format field in `ffmpeg -i` text: `yuv420p(tv, bt709, progressive)`."""
+    stream = re.search(r"Stream #\S+.*?: Video: (.*)", description)
+    fields = _split_top_level(stream[1]) if stream else []
+    return fields[1] if len(fields) > 1 else ""
+
+
 def stream_pix_fmt(description: str) -> str:
     """The pixel format of the first video stream (the one the reader decodes) in `ffmpeg -i` text."""
-    stream = re.search(r"Stream #\S+.*?: Video: (.*)", description)
-    if not stream:
-        return ""
-    fields = _split_top_level(stream[1])
-    name = re.match(r"\w+", fields[1]) if len(fields) > 1 else None
+    name = re.match(r"\w+", _pix_fmt_field(description))
     return name[0] if name and name[0] != "none" else ""
 
 
@@ -160,4 +171,5 @@ def probe(path: Path) -> VideoInfo:
         pix_fmt=pix_fmt,
         bits=pix_fmt_bits(pix_fmt),
         rotation=rotation,
+        colour=parse_colour(_pix_fmt_field(description)),
     )

@@ -17,6 +17,7 @@ from typing import Iterator, Literal
 import numpy as np
 
 from ..core.errors import InputError
+from .colour import SRGB, Colour, decode_filter, resolved
 from .ffmpeg import ffmpeg_exe, last_line, quote_path
 from .probe import VideoInfo, probe
 
@@ -60,6 +61,12 @@ class VideoReader:
         self.depth = decoded_depth(depth, self.info.bits)
         self._raw_format, self.dtype = _RAW_FORMATS[self.depth]
         self.notes: list[str] = []
+        # The colour the frames are decoded with, and the output is encoded and tagged with.
+        self.colour: Colour = SRGB
+        if self.info.is_yuv:
+            self.colour, guess = resolved(self.info.colour, self.info.height)
+            if guess:
+                self.notes.append(f"{self.path.name}: {guess}")
 
     @property
     def fps(self) -> Fraction:
@@ -81,8 +88,10 @@ class VideoReader:
         if self.end is not None:
             cmd += ["-t", f"{self.end - (self.start or 0):.6f}"]
         cmd += ["-map", "0:v:0", "-an", "-sn"]
-        if (self.width, self.height) != (self.info.width, self.info.height):
-            cmd += ["-vf", f"scale={self.width}:{self.height}:flags=area"]
+        scale = [f"{self.width}:{self.height}:flags=area"] if (self.width, self.height) != (self.info.width, self.info.height) else []
+        matrix = decode_filter(self.colour) if self.info.is_yuv else None
+        if scale or matrix:
+            cmd += ["-vf", "scale=" + ":".join(scale + [matrix] if matrix else scale)]
         return cmd + ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", self._raw_format, "-"]
 
     def __iter__(self) -> Iterator[np.ndarray]:

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..core.atomic import final_name
 from ..core.errors import OutputError, VnnWarning
-from .containers import choose_codec, ffmpeg_cause, odd_needs_444, video_args
+from .colour import SRGB, Colour, encode_filter
+from .containers import choose_codec, ffmpeg_cause, encodes_yuv, odd_needs_444, video_args
 from .ffmpeg import ffmpeg_exe, quote_path
 from .probe import pix_fmt_bits
 
@@ -55,11 +56,13 @@ def deep_pix_fmt(codec: str, width: int, height: int) -> str | None:
 
 class VideoWriter:
     """`write` H×W×3 RGB frames: uint8, or uint16 when `depth` (what the frames hold) is above 8
-    and the encoder keeps it (`self.depth` tells: 16, or 8 after falling back)."""
+    and the encoder keeps it (`self.depth` tells: 16, or 8 after falling back). A YUV encoder gets
+    them converted with `colour` (the source's; None: RGB images, as BT.709 with sRGB's transfer),
+    and the stream is tagged with it."""
 
     def __init__(self, path: Path, width: int, height: int, fps: Fraction, *, codec: str | None = None,
                  crf: int | None = 18, preset: str | None = "medium", audio_from: Path | None = None,
-                 audio_filter: str | None = None, depth: int = 8):
+                 audio_filter: str | None = None, depth: int = 8, colour: Colour | None = None):
         self.path = Path(path)
         self.size = (height, width)
         container, codec = choose_codec(self.path, codec)  # codec None: the container's own
@@ -75,6 +78,8 @@ class VideoWriter:
             cmd += ["-i", quote_path(Path(audio_from)), "-map", "0:v:0", "-map", "1:a:0?", "-c:a", container.audio, "-b:a", "192k"]
             if audio_filter:
                 cmd += ["-filter:a", audio_filter]
+        if encodes_yuv(codec, encoder_pix_fmts(codec)):
+            cmd += ["-filter:v", encode_filter(colour or SRGB)]
         cmd += ["-c:v", codec, *video_args(codec, width, height, encoder_pix_fmts(codec), deep, crf, preset)]
         cmd += ["-movflags", "+faststart"] if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else []
         cmd += [quote_path(self.path)]
