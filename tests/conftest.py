@@ -107,6 +107,42 @@ def probe_video(path: Path) -> dict:
 
 
 @pytest.fixture
+def work(tmp_path: Path, monkeypatch) -> Path:
+    """The user's working folder: empty, and the current folder while the test runs."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def write_similar_pair(folder: Path, height: int, width: int, seed: int = 0) -> None:
+    """a.png and b.png: one picture and the same with noise added. One scene, so neither the cut
+    check nor the judge stands in for the model."""
+    from vnn_cli.video.images import write_image
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    write_image(folder / "a.png", a)
+    write_image(folder / "b.png", np.clip(a + rng.integers(-25, 26, a.shape), 0, 255).astype(np.uint8))
+
+
+def registered_models() -> dict:
+    """The models the built-in plugins register, for parametrizing tests at collection."""
+    from vnn_cli.core import plugins, registry
+
+    plugins.load_plugins()
+    return registry.list_models()
+
+
+@pytest.fixture(scope="session")
+def builtin_plugins() -> None:
+    """The built-in plugins (and installed entry points), loaded once for the tests that name models."""
+    from vnn_cli.core import plugins
+
+    plugins.load_plugins()
+
+
+@pytest.fixture
 def isolated_registry(monkeypatch):
     """The test starts from, and leaves, the plugin registry as it found it; no VNN_* from the shell."""
     from vnn_cli.core import plugins

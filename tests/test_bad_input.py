@@ -81,13 +81,6 @@ def tmpfs(folder: Path, options: str):
 
 
 @pytest.fixture
-def work(tmp_path: Path) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
 def good_clip(work: Path) -> Path:
     return write_clip(work / "clip.mp4", moving_frames(8), 25)
 

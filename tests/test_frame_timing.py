@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from conftest import write_clip
 
@@ -22,6 +23,7 @@ def patch_at(x: float, background: np.ndarray, patch: np.ndarray) -> np.ndarray:
     return frame
 
 
+@pytest.mark.slow  # a real subprocess
 def test_reports_the_real_capture_time(tmp_path):
     rng = np.random.default_rng(0)
     # Smooth textures (blurred noise) that flow can follow, a bright one moving over a dark one.

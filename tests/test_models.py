@@ -9,15 +9,13 @@ import torch
 
 from vnn_cli.core import registry
 
-from vnn_cli.core import plugins
 from vnn_cli.core.frames import to_tensor
 from vnn_cli.render.engine import Interpolator
 from vnn_cli.nn.weights import default_weights_path, load_model
 
-from conftest import moving_frames
+from conftest import moving_frames, registered_models
 
-plugins.load_plugins()
-MODELS = sorted(registry.list_models())
+MODELS = sorted(registered_models())
 FLOW_MODELS = ["dis", "vnnflow"]
 
 

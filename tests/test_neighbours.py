@@ -13,7 +13,6 @@ import torch
 
 from conftest import landscape, write_clip
 from vnn_cli import FrameInterpolator, Neighbours
-from vnn_cli.core import plugins
 from vnn_cli.nn.candidates import classical
 from vnn_cli.render.engine import Interpolator
 from vnn_cli.render.job import Workflow, interpolate_video
@@ -23,7 +22,7 @@ from vnn_cli.core.model_api import as_time_tensor
 from vnn_cli.video.images import write_image
 from vnn_cli.nn.weights import load_model
 
-plugins.load_plugins()
+pytestmark = pytest.mark.usefixtures("builtin_plugins")
 
 
 class Recorder(FrameInterpolator):

@@ -27,13 +27,6 @@ TINY_TRAIN = ("-m", "unet", "--model-param", "widths=[8,16]", "--model-param", "
 
 
 @pytest.fixture
-def work(tmp_path: Path) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
 def clip(work: Path) -> Path:
     return write_clip(work / "clip.mp4", moving_frames(8), 25)
 
@@ -186,6 +179,7 @@ _SIGNAL_WHILE_PUBLISHING = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow  # a real subprocess
 @pytest.mark.parametrize("existing", [False, True], ids=["new folder", "overwrite of a longer run"])
 def test_signal_while_a_sequence_is_published(work, existing):
     clip = write_clip(work / "clip.mp4", moving_frames(10), 25)
@@ -240,6 +234,7 @@ def test_full_disk_on_a_small_tmpfs_during_a_pair(vnn, work):
 
 # --- item 10: what SIGKILL leaves, the next run sweeps; SIGHUP stops like SIGTERM --------------------
 
+@pytest.mark.slow  # a real subprocess
 def test_temporaries_of_a_killed_run_are_swept_by_the_next(vnn, work):
     (work / "slow.py").write_text(SLOW_PLUGIN)
     clip = write_clip(work / "clip.mp4", moving_frames(30), 25)
@@ -263,6 +258,7 @@ def test_temporaries_of_a_killed_run_are_swept_by_the_next(vnn, work):
     assert (work / "crops" / "kept.png").read_bytes() == b"old crop"
 
 
+@pytest.mark.slow  # a real subprocess
 def test_sighup_stops_like_sigterm(work):
     (work / "slow.py").write_text(SLOW_PLUGIN)
     clip = write_clip(work / "clip.mp4", moving_frames(30), 25, audio=True)

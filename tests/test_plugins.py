@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, moving_frames, probe_video, write_clip
+from conftest import REPO, moving_frames, probe_video, write_clip, write_similar_pair
 
 from vnn_cli.core import registry
 
 from vnn_cli.core import plugins
 from vnn_cli.core.errors import PluginError
-from vnn_cli.video.images import read_image, write_image
+from vnn_cli.video.images import read_image
 
 
 def readme_plugin_example() -> str:
@@ -31,17 +31,11 @@ MY_MODEL = readme_plugin_example()
 pytestmark = pytest.mark.usefixtures("isolated_registry")
 
 
-@pytest.fixture
-def work(tmp_path, monkeypatch) -> Path:
-    """The user's working folder, holding my_model.py and two images."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "my_model.py").write_text(MY_MODEL)
-    rng = np.random.default_rng(0)
-    a = rng.integers(0, 256, (23, 37, 3), dtype=np.uint8)
-    write_image(tmp_path / "a.png", a)
-    # The same picture with noise added: one scene, so no cut check or judge stands in for the model.
-    write_image(tmp_path / "b.png", np.clip(a + rng.integers(-25, 26, a.shape), 0, 255).astype(np.uint8))
-    return tmp_path
+@pytest.fixture(autouse=True)
+def my_model_and_two_images(work: Path) -> None:
+    """The user's working folder holds my_model.py and two images."""
+    (work / "my_model.py").write_text(MY_MODEL)
+    write_similar_pair(work, 23, 37)
 
 
 def plugin(folder: Path, name: str, body: str) -> Path:

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-from vnn_cli.core import plugins
 from vnn_cli.core.errors import WeightsError
 from vnn_cli.core.frames import to_tensor
 from vnn_cli.eval.metrics import psnr
@@ -19,7 +18,7 @@ from vnn_cli.nn.weights import load_model, read_card, weights_dir
 
 from conftest import moving_frames, write_clip
 
-plugins.load_plugins()
+pytestmark = pytest.mark.usefixtures("builtin_plugins")
 REFERENCE = Path(__file__).parent / "data" / "rife_reference.npz"
 RIFE_SHA256 = "fe854fc8996547c953f732aaa3b78cae76cc0a12833ae856ea0749c4c570d7d8"
 

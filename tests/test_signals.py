@@ -20,6 +20,8 @@ from conftest import moving_frames, probe_video, write_clip
 from vnn_cli.core.atomic import TEMP_MARK
 from vnn_cli.video.images import read_image
 
+pytestmark = pytest.mark.slow  # real vnn processes and real signals
+
 # Typically about a second; the bound leaves room for a loaded 2-core CI runner.
 STOP_WITHIN_S = 10.0
 
@@ -118,12 +120,9 @@ def temporaries(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if TEMP_MARK in p.name or PARTIAL_MARK in p.name]
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    (folder / "slow.py").write_text(SLOW_PLUGIN)
-    return folder
+@pytest.fixture(autouse=True)
+def slow_plugin(work: Path) -> None:
+    (work / "slow.py").write_text(SLOW_PLUGIN)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import torch
 
 from vnn_cli.core import registry
 
-from vnn_cli.core import plugins
 from vnn_cli.core.errors import Interrupted
 from vnn_cli.core.settings import TrainSettings
 from vnn_cli.train.checkpoint import BEST, LATEST, load_checkpoint
@@ -20,9 +19,8 @@ from vnn_cli.train.export import export_best
 from vnn_cli.train.loop import Trainer, learning_rate
 from vnn_cli.nn.weights import load_model, read_card
 
-from conftest import moving_frames
+from conftest import moving_frames, registered_models
 
-plugins.load_plugins()
 
 TINY_PARAMS = {  # small enough for a few steps in well under a second each
     "unet": {"widths": [8, 16], "bottleneck_convs": 0},
@@ -31,7 +29,7 @@ TINY_PARAMS = {  # small enough for a few steps in well under a second each
 
 def trainable() -> list[str]:
     names = []
-    for name, entry in registry.list_models().items():
+    for name, entry in registered_models().items():
         try:
             model = entry.factory(**TINY_PARAMS.get(name, {}))
         except Exception:  # a plugin that cannot be built without arguments is not tested here

@@ -236,6 +236,7 @@ def test_constant_rate_video_has_no_timestamp_list(clip):
     assert read_frame_times(clip) is None
 
 
+@pytest.mark.slow  # a real subprocess
 def test_avi_with_b_frames_is_constant_rate(vnn, tmp_path):
     """Xvid-style AVI: B-frames leave packets without timestamps, which must not pass for a
     variable rate (the decoded frames are evenly spaced)."""
@@ -323,6 +324,7 @@ def test_scale_reaches_models_that_support_it():
 FOUR_K_PEAK_MIB = 1024
 
 
+@pytest.mark.slow  # a real subprocess
 def test_4k_pair_on_cpu_stays_under_memory_bound(tmp_path):
     """A 3840×2160 pair through the engine in a fresh process: peak RSS (VmHWM) under 1 GiB with the
     default (automatic) tiling; measured about 700 MiB here, of which torch itself is about 300."""
