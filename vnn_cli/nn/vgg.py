@@ -14,7 +14,8 @@ from typing import Mapping, Sequence
 import torch
 from torch import nn
 
-from ..core.errors import SettingsError, WeightsError
+from ..core.errors import SettingsError, WeightsError, describe
+from .weights import load_torch_file
 
 ENV_VAR = "VNN_VGG_WEIGHTS"
 
@@ -60,15 +61,16 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise WeightsError(f"VGG16 weights file {path} does not exist (nothing is downloaded: name a local file "
                            "holding torchvision's vgg16 state_dict)")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+    what = f"VGG16 weights from {path}"
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
 
+        try:
             state = load_file(str(path), device="cpu")
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a corrupt or foreign file: any reader error means the same to the user
-        raise WeightsError(f"cannot read VGG16 weights from {path}: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # a corrupt or foreign file: any reader error means the same to the user
+            raise WeightsError(f"cannot read {what}: {describe(exc)}") from None
+    else:
+        state = load_torch_file(path, what)
     if isinstance(state, Mapping) and "state_dict" in state and isinstance(state["state_dict"], Mapping):
         state = state["state_dict"]
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):

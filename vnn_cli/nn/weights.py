@@ -112,13 +112,13 @@ def read_card(weights: Path) -> ModelCard:
         raise WeightsError(f"model card {path} is invalid: {str(exc).splitlines()[0]}") from None
 
 
-def load_torch_file(path: Path) -> Any:
+def load_torch_file(path: Path, what: str | None = None) -> Any:
     """What a `torch.save` file holds, read as tensors and plain values only (`weights_only=True`):
-    a pickle can carry code, and none of it is run."""
+    a pickle can carry code, and none of it is run. `what` names the file in the error."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several unrelated types for a bad or unsafe file
-        raise WeightsError(f"cannot read checkpoint {path}: {describe(exc)[:200]}") from None
+        raise WeightsError(f"cannot read {what or f'checkpoint {path}'}: {describe(exc)[:200]}") from None
 
 
 def _legacy_state(path: Path) -> dict[str, torch.Tensor]:
