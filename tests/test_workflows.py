@@ -230,6 +230,47 @@ def test_variable_frame_rate_follows_real_timestamps(vnn, tmp_path):
     assert (made[7] == decoded[4]).all() and (made[8] == decoded[5]).all()
 
 
+def _concat_clip(folder: Path, rates: list[int], seconds: float = 0.4) -> Path:
+    """A variable rate as an editor joins clips: constant-rate pieces at `rates` joined with ffmpeg's
+    concat demuxer (`-c copy`, one time scale as the demuxer needs), a new rate at each join."""
+    pieces = []
+    for rate in rates:
+        piece = folder / f"piece{rate}.mp4"
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=64x48:rate={rate}:duration={seconds}",
+                        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-video_track_timescale", "90000",
+                        str(piece)], check=True)
+        pieces.append(f"file '{piece.name}'")
+    (folder / "pieces.txt").write_text("\n".join(pieces) + "\n")
+    joined = folder / "joined.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(folder / "pieces.txt"),
+                    "-c", "copy", str(joined)], check=True)
+    return joined
+
+
+def _shown_for(path: Path) -> Fraction:
+    """How long a video is shown: the end of its last packet, from ffmpeg's packet list."""
+    listing = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"],
+                             capture_output=True, text=True, check=True).stdout
+    base = Fraction(next(line.split(":", 1)[1].strip() for line in listing.splitlines() if line.startswith("#tb 0:")))
+    rows = [[int(f) for f in line.split(",")[2:4]] for line in listing.splitlines() if line.startswith("0,")]
+    return max(pts + duration for pts, duration in rows) * base
+
+
+def test_concatenated_variable_rate_clip_keeps_its_duration_at_a_new_rate(vnn, tmp_path):
+    """The decoded frames' timestamps are read in the file's own time base: in the encoder's default
+    (1/the guessed rate, 1/24 s here) the 30 and 15 fps pieces' times were rounded, and the
+    output ran two frames past the source's end."""
+    clip = _concat_clip(tmp_path, [24, 30, 15])
+    source = _shown_for(clip)
+    out = tmp_path / "out.mp4"
+    result = vnn("interpolate", clip, "-m", "blend", "--fps", "60", "-o", out)
+    assert result.code == 0, result
+    assert "variable frame rate" in result.out
+    made = probe_video(out)
+    assert made["fps"] == 60
+    assert abs(Fraction(made["frames"], 60) - source) <= Fraction(1, 60), (made["frames"], float(source))
+
+
 def test_constant_rate_video_has_no_timestamp_list(clip):
     from vnn_cli.video.timestamps import read_frame_times
 

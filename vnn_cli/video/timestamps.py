@@ -31,8 +31,10 @@ def _framecrc(path: Path, decode: bool) -> tuple[Fraction, list[tuple[int, int, 
     """The stream's time base and (pts, duration, size) per packet (`decode=False`) or frame."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", quote_path(path), "-map", "0:v:0", "-an", "-sn"]
     if decode:
-        # A tiny picture keeps the checksums cheap; the timestamps are those of the decoded frames.
-        cmd += ["-fps_mode", "passthrough", "-vf", "scale=8:8", "-pix_fmt", "gray"]
+        # A tiny picture keeps the checksums cheap; the timestamps are those of the decoded frames,
+        # in the file's own time base: the encoder's default, 1/(the rate ffmpeg guesses), rounds
+        # them (clips joined at 24, 30 and 15 fps: every time to a 24th, the output 2 frames long).
+        cmd += ["-fps_mode", "passthrough", "-vf", "scale=8:8", "-pix_fmt", "gray", "-enc_time_base", "demux"]
     else:
         cmd += ["-c", "copy"]
     cmd += ["-f", "framecrc", "-"]
