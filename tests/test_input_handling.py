@@ -287,3 +287,22 @@ def test_a_gap_of_millions_is_not_followed(vnn, tmp_path):
     assert result.code == 0, result
     assert "taken as consecutive frames" in result.out
     assert len(images(tmp_path / "out")) == 5  # three frames at twice the rate, not two million
+
+
+# ---- a per cent sign in a file name ------------------------------------------------------------
+
+def test_an_existing_file_with_a_percent_d_in_its_name_is_a_file_not_a_pattern(vnn, tmp_path):
+    clip = write_clip(tmp_path / "pct%d.mp4", moving_frames(6), 25)
+    result = vnn("interpolate", clip, "-m", "blend", "-o", tmp_path / "out%d.mp4")
+    assert result.code == 0, result
+    assert probe(tmp_path / "out%d.mp4").fps == 50
+    slow = vnn("slowmo", clip, "-m", "blend")  # the default output beside it, `%` and all
+    assert slow.code == 0, slow
+    assert (tmp_path / "pct%d_slowmo2x.mp4").is_file()
+    # A pattern of images is still a pattern.
+    seq = tmp_path / "seq"
+    seq.mkdir()
+    for n, frame in enumerate(moving_frames(3)):
+        write_image(seq / f"f_{n}.png", frame)
+    assert vnn("interpolate", seq / "f_%d.png", "-m", "blend", "-o", tmp_path / "made" / "g_%d.png").code == 0
+    assert len(images(tmp_path / "made")) == 5

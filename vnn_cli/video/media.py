@@ -58,8 +58,10 @@ def is_video(path: Path) -> bool:
 
 
 def is_pattern(path: Path) -> bool:
-    """frame_%05d.png, as ffmpeg and editors name image sequences."""
-    return bool(_PATTERN.search(Path(path).name))
+    """frame_%05d.png, as ffmpeg and editors name image sequences. `%d` in a name is only a hint: an
+    existing file is that file (`pct%d.mp4`), and a video's name is a video, never a sequence."""
+    path = Path(path)
+    return bool(_PATTERN.search(path.name)) and not is_video(path) and not path.is_file()
 
 
 def _pattern_regex(name: str) -> re.Pattern:
