@@ -12,7 +12,7 @@ from ..train.triplets import TripletSettings, extract_triplets, video_summary_pa
 from ..video.extract import audio_output, extract_audio, extract_frames, frames_output
 from ..video.media import expand_inputs, is_video
 from .common import command, exit_on, pass_params, progress_option, settings_for
-from .render import batch_table, console, frame_progress
+from .render import console, frame_progress, report_batch
 
 
 def _strides(text: str | None) -> list[int] | None:
@@ -116,7 +116,7 @@ def extract_command(params: dict) -> None:
         console.print(f"{result.output}: {what}{extra} in {result.seconds:.1f} s")
         return
     items = run_batch(videos, output_for, one, overwrite=section.overwrite)
-    console.print(batch_table(items))
+    report_batch(items)
     exit_on(1 if any(item.status == "failed" for item in items) else 0)
 
 

@@ -199,3 +199,21 @@ def batch_table(items) -> Table:
         table.add_row(str(item.input), str(item.output), Text(item.status, style=styles[item.status]), frames,
                       f"{item.seconds:.1f}" if item.seconds else "", item.message)
     return table
+
+
+def report_batch(items) -> None:
+    """The summary table on stdout, and on stderr what a script or a log must not miss (a table is
+    cut to the width of a pipe): one line per failure with its file and reason, and one line naming
+    the outputs kept from an earlier run (made with that run's settings, which may not be these)."""
+    console.print(batch_table(items))
+    for item in items:
+        if item.status == "failed":
+            # the reason often starts with the file already: name it once
+            reason = item.message.removeprefix(f"{item.input}: ")
+            console_err.print(f"vnn: error: {item.input}: {reason}", markup=False, highlight=False, soft_wrap=True)
+    kept = [str(item.output) for item in items if item.status == "skipped"]
+    if kept:
+        them = "them" if len(kept) > 1 else "it"
+        console_err.print(f"vnn: warning: kept {len(kept)} existing output{'s' * (len(kept) > 1)} from an earlier run, "
+                          f"whatever settings it used: {', '.join(kept)}; --overwrite remakes {them} with these",
+                          markup=False, highlight=False, soft_wrap=True)

@@ -18,7 +18,7 @@ from ..core.timing import MAX_FACTOR
 from ..video.images import is_image
 from ..video.media import expand_inputs, is_video
 from .common import command, exit_on, model_param_option, pass_params, progress_option, runtime_options, settings_for
-from .render import batch_table, console, console_err, frame_progress
+from .render import console, console_err, frame_progress, report_batch
 
 
 def model_options(function):
@@ -147,7 +147,7 @@ def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> N
             return job(path, output, progress)
 
     items = run_batch(inputs, output_for, one, overwrite=overwrite)
-    console.print(batch_table(items))
+    report_batch(items)
     exit_on(1 if any(item.status == "failed" for item in items) else 0)
 
 

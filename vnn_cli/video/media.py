@@ -124,18 +124,22 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
         if not path.is_dir():
             expanded.append(path)
             continue
-        videos = sorted((p for p in path.iterdir() if p.is_file() and is_video(p) and not p.name.startswith(".")), key=natural_key)
+        entries = sorted((p for p in path.iterdir() if not p.name.startswith(".")), key=natural_key)  # hidden: nobody's input
+        videos = [p for p in entries if p.is_file() and is_video(p)]
         images = list_images(path)
         if not videos and not images:
             raise InputError(f"{path}: no videos or images in this folder")
         if not videos:
             expanded.append(path)
             continue
-        if images:
-            shown = ", ".join(p.name for p in images[:3]) + (", ..." if len(images) > 3 else "")
+        # Everything else is named in one line, so a file the batch did not take is never a surprise.
+        others = [p.name + ("/" if p.is_dir() else "") for p in entries if p not in videos]
+        if others:
+            shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            hint = f"; for the images as a sequence, give a pattern such as {path / 'frame_%05d.png'}" if images else ""
             warnings.warn(VnnWarning(
-                f"{path}: {len(images)} image{'s' * (len(images) > 1)} ignored ({shown}): a folder with videos is a batch "
-                f"of its videos; for the images as a sequence, give a pattern such as {path / 'frame_%05d.png'}"))
+                f"{path}: {len(others)} entr{'ies' if len(others) > 1 else 'y'} that are not videos ignored ({shown}): "
+                f"a folder with videos is a batch of its videos, not of its subfolders{hint}"))
         expanded += videos
     return expanded
 
