@@ -48,3 +48,20 @@ def test_factor_and_fps_both_in_the_config_are_refused_unless_the_command_line_c
 
     assert probe_video(tmp_path / "fps.mp4")["fps"] == 50
 
+
+
+@pytest.mark.parametrize("command, rate", [("interpolate", "1e400"), ("slowmo", "1e400"), ("interpolate", "inf"),
+                                           ("slowmo", "1e-400"), ("interpolate", "-5")])
+def test_absurd_rates_are_refused_in_one_line(vnn, clip, tmp_path, command, rate):
+    result = vnn(command, clip, "--fps", rate, "-m", "blend", "-o", tmp_path / "out.mp4")
+    assert result.code == 2, result
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vnn: error: invalid setting") and "fps" in lines[0], result
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_fps_not_above_the_source_is_a_settings_error_as_the_others_are(vnn, clip, tmp_path):
+    result = vnn("interpolate", clip, "--fps", "6", "-m", "blend", "-o", tmp_path / "out.mp4")
+    assert result.code == 2, result
+    assert result.err.strip() == "vnn: error: target rate 6 fps is not above the source's 25.000 fps", result
+    assert not (tmp_path / "out.mp4").exists()

@@ -81,6 +81,13 @@ def check_rate(rate: Fraction, source_fps: Fraction, asked: str) -> None:
                             f"{float(source_fps):.3f} fps source; at most {MAX_FACTOR}, as --factor")
 
 
+# The rates any setting may name, far beyond real video either way (a frame an hour, a billion a
+# second; check_rate then bounds an output rate by its source's): a number such as 1e400 is exact as
+# a fraction but overflows every float made of it later, and ffmpeg refuses a rate of 1e-400 only
+# when the encoder starts, after the work.
+MIN_RATE, MAX_RATE = Fraction(1, 3600), Fraction(10 ** 9)
+
+
 def parse_rate(text: str | float | int | Fraction) -> Fraction:
     """'60', '59.94', '60000/1001' -> an exact fraction."""
     if isinstance(text, Fraction):
@@ -92,4 +99,6 @@ def parse_rate(text: str | float | int | Fraction) -> Fraction:
             raise ValueError(f"'{text}' is not a frame rate (a number or a fraction such as 60000/1001)") from None
     if rate <= 0:
         raise ValueError(f"frame rate {text} must be positive")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise ValueError(f"frame rate {text} is out of range: from 1/3600 (a frame an hour) to 1e9")
     return rate

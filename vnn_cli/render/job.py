@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator, Literal
 
 import numpy as np
 
-from ..core.errors import InputError
+from ..core.errors import SettingsError
 from ..core.progress import Progress, no_progress
 from ..core.result import JobResult
 from ..core.timing import FactorTiming, RateTiming, Timing, check_rate, output_count
@@ -75,7 +75,7 @@ def _choose_timing(source_fps: Fraction, factor: int, fps: Fraction | None, foll
     nominal rate, each output at its own time."""
     if fps is not None:
         if fps <= source_fps:
-            raise InputError(f"target rate {fps} fps is not above the source's {float(source_fps):.3f} fps")
+            raise SettingsError(f"target rate {fps} fps is not above the source's {float(source_fps):.3f} fps")
         check_rate(fps, source_fps, f"--fps {fps}")
         return RateTiming(fps), fps
     if follow_times:
