@@ -35,7 +35,13 @@ def test_defaults(vnn, here):
                                  "progress": "auto", "progress_interval": 5.0}
     assert merged["interpolate"]["factor"] == 2
     assert merged["interpolate"]["times"] == [0.5]
-    assert merged["interpolate"]["model"] is None and merged["interpolate"]["preset"] is None
+    assert merged["interpolate"]["model"] is None and merged["interpolate"]["preset"] == "balanced"  # what runs
+
+
+def test_config_shows_no_preset_where_a_model_is_named(vnn, here, monkeypatch):
+    monkeypatch.setenv("VNN_INTERPOLATE_MODEL", "blend")
+    merged = config_json(vnn)
+    assert merged["interpolate"]["model"] == "blend" and merged["interpolate"]["preset"] is None
 
 
 def test_precedence_file_env_flags_in_config_output(vnn, here, monkeypatch):
@@ -198,3 +204,79 @@ def test_extract_settings_from_file_have_an_effect(vnn, here, tmp_path):
     result = vnn("extract", clip, "-o", "frames")
     assert result.code == 0, result
     assert len(list((here / "frames").glob("*.png"))) == 2
+
+
+# ---- settings that would do nothing, or not what was written, are refused ---------------------
+
+def one_error_line(result) -> str:
+    assert result.code == 2, result
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vnn: error:"), result
+    return lines[0]
+
+
+@pytest.fixture
+def video(here):
+    from conftest import moving_frames, write_clip
+
+    return write_clip(here / "clip.mp4", moving_frames(5), 25)
+
+
+@pytest.mark.parametrize("flags", [["--time", "0.3"], ["--times", "0.2,0.4"], ["--count", "3"]])
+def test_two_image_options_are_refused_for_a_video(vnn, video, flags):
+    line = one_error_line(vnn("interpolate", video, *flags, "-m", "blend", "-o", "out.mp4"))
+    assert flags[0] in line and "two images" in line
+    assert not Path("out.mp4").exists()
+
+
+def test_image_format_is_refused_where_every_output_is_a_video(vnn, video, here):
+    for args in (["interpolate", video, "-o", "out.mp4"], ["slowmo", video], ["slowmo", video, "-o", "slow.mp4"]):
+        line = one_error_line(vnn(*args, "--image-format", "jpg", "-m", "blend"))
+        assert "--image-format" in line and "video" in line
+    assert not any(p.suffix == ".mp4" and p.name != "clip.mp4" for p in here.iterdir())
+    # Into a folder, it is the frames' format.
+    result = vnn("interpolate", video, "--image-format", "jpg", "-m", "blend", "-o", "frames")
+    assert result.code == 0, result
+    assert len(list((here / "frames").glob("*.jpg"))) == 9
+
+
+@pytest.mark.parametrize(("name", "close"), [("VNN_INTERPOLATE_FACTR", "VNN_INTERPOLATE_FACTOR"), ("VNN_DEVICES", "VNN_DEVICE"),
+                                             ("VNN_SLOWMO_AUDIOS", "VNN_SLOWMO_AUDIO")])
+def test_environment_variables_that_match_no_setting_are_refused(vnn, here, monkeypatch, name, close):
+    monkeypatch.setenv(name, "3")
+    line = one_error_line(vnn("config", "interpolate"))
+    assert name in line and f"did you mean {close}" in line
+
+
+def test_environment_of_other_commands_and_other_uses_is_accepted(vnn, here, monkeypatch):
+    monkeypatch.setenv("VNN_SLOWMO_AUDIO", "drop")  # another command's setting
+    monkeypatch.setenv("VNN_VGG_WEIGHTS", "vgg.pth")  # read where it is used, not a setting
+    monkeypatch.setenv("VNN_CPU_BF16", "0")
+    monkeypatch.setenv("VNN_MYPLUGIN_LEVEL", "3")  # nothing like a setting: a plugin's own
+    assert config_json(vnn)["interpolate"]["factor"] == 2
+
+
+@pytest.mark.parametrize(("toml", "key", "value"), [
+    ('[interpolate]\nfactor = "4"\n', "interpolate.factor", "'4'"),
+    ("[interpolate]\nfactor = true\n", "interpolate.factor", "True"),
+    ("half = 1\n", "half", "1"),
+    ('[interpolate]\nscene_threshold = "0.3"\n', "interpolate.scene_threshold", "'0.3'"),
+])
+def test_config_file_values_of_the_wrong_type_are_refused(vnn, here, toml, key, value):
+    (here / "vnn.toml").write_text(toml)
+    line = one_error_line(vnn("config", "interpolate"))
+    assert f"invalid setting {key} = {value}" in line and "vnn.toml" in line
+
+
+def test_config_file_with_every_kind_of_value_in_its_own_type_is_accepted(vnn, here):
+    (here / "vnn.toml").write_text('plugins = []\nthreads = 2\nhalf = false\n[interpolate]\nfactor = 4\nscene_threshold = 0\n'
+                                   'weights = "w.safetensors"\ntimes = [0.25, 0.5]\n[train]\ndata = ["clips"]\n'
+                                   '[bench]\nweights = { rife = "r.safetensors" }\n')
+    merged = config_json(vnn)
+    assert merged["interpolate"]["factor"] == 4 and merged["interpolate"]["weights"] == "w.safetensors"
+
+
+def test_unknown_encoder_preset_is_named(vnn, video):
+    line = one_error_line(vnn("interpolate", video, "--encoder-preset", "bogus", "-m", "blend", "-o", "out.mp4"))
+    assert "encoder_preset = 'bogus'" in line and "veryfast" in line
+    assert not Path("out.mp4").exists()

@@ -13,7 +13,7 @@ from ..core.device import auto_device, available_devices
 from ..core.model_api import FrameInterpolator
 from ..core.settings import SECTIONS
 from ..core.errors import VnnError
-from ..core.presets import PRESETS
+from ..core.presets import DEFAULT_PRESET, PRESETS
 from ..nn.weights import default_weights_path, read_card, weights_dir
 from .common import command, pass_params, runtime_options, settings_for
 from .render import console
@@ -149,6 +149,8 @@ def config_command(params: dict) -> None:
         runtime, settings = settings_for(name, dict(params))
         merged.setdefault("runtime", runtime.model_dump(mode="json"))
         merged[name] = settings.model_dump(mode="json")
+        if "preset" in merged[name] and merged[name]["preset"] is None and merged[name]["model"] is None:
+            merged[name]["preset"] = DEFAULT_PRESET  # what runs when nothing is named, not null
     console.print_json(json.dumps(merged))
 
 

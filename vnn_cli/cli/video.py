@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..core.errors import OutputError
+from ..core.errors import OutputError, SettingsError
 from ..core.result import JobResult
 from ..core.settings import one_output_rate
 from ..render.batch import run_batch
@@ -41,7 +41,7 @@ def encode_options(function):
         click.option("--encoder-preset", default=None, help="x264/x265 speed preset (default medium)."),
         click.option("--image-format", default=None, help="Format for a folder output: png (default), tiff, jpg..."),
         click.option("--depth", type=click.Choice(["source", "8"]), default=None,
-                     help="Bits per channel out: as the source (default; a 10-bit video gives a 10-bit one) or 8 (plays everywhere)."),
+                     help="Bits per channel out: as the source (default; a 10-bit video gives a 10-bit one, a 4:2:2 one 4:2:2) or 8 (8-bit 4:2:0: plays everywhere)."),
         click.option("--input-fps", "--image-fps", "image_fps", default=None,
                      help="Frame rate of an image-sequence input (default: the rate vnn recorded in its frames, else 24)."),
         click.option("--overwrite/--no-overwrite", default=None, help="Replace existing outputs (default: skip or refuse)."),
@@ -186,12 +186,14 @@ def interpolate_command(params: dict) -> None:
     """
     inputs: list[Path] = list(params.pop("inputs"))
     output: Path = params.pop("output")
+    pair = len(inputs) == 2 and all(is_image(p) for p in inputs)
+    _refuse_idle_options(params, pair=pair)
     times = _times(params.pop("time_"), params.pop("times"), params.pop("count"))
     if times is not None:
         params["times"] = times
     runtime, section = settings_for("interpolate", params)
     one_output_rate(section, params["factor"], params["fps"])
-    if len(inputs) == 2 and all(is_image(p) for p in inputs):
+    if pair:
         interpolator = build_interpolator(runtime, section, section.batch_size)
         result = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite,
                                   scene_threshold=section.scene_threshold, fallback=section.fallback)
@@ -201,12 +203,14 @@ def interpolate_command(params: dict) -> None:
             console_err.print(f"vnn: warning: {line}", markup=False, highlight=False, soft_wrap=True)
         return
     inputs, batch = _plan(inputs, output)
-    interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def output_for(path: Path) -> Path:
         if not batch:
             return output
         return output / (path.name if path.is_dir() else f"{path.stem}.mp4")
+
+    _refuse_idle_options(params, outputs=[output_for(path) for path in inputs])
+    interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def job(path: Path, out: Path, progress):
         return interpolate_video(path, out, interpolator, factor=section.factor, fps=section.fps, options=_encode(section),
@@ -214,6 +218,24 @@ def interpolate_command(params: dict) -> None:
                                  workflow=_workflow(section, _compare_for(section, path, batch)))
 
     _run(inputs, batch, output_for, job, section.overwrite)
+
+
+def _refuse_idle_options(params: dict, *, pair: bool | None = None, outputs: list[Path] | None = None) -> None:
+    """Options given on the command line that would do nothing for these inputs and outputs are
+    refused, not ignored: the user meant something by them. `pair`: whether the inputs are two
+    images; `outputs`: every output of a video or sequence run."""
+    if pair is False:
+        for flag, key in (("--time", "time_"), ("--times", "times"), ("--count", "count")):
+            if params.get(key) is not None:
+                raise SettingsError(f"{flag} is for two images (vnn interpolate a.png b.png); "
+                                    f"a video or a sequence takes --factor or --fps")
+    if params.get("image_format") is None:
+        return
+    if pair:  # the frames take the output file's suffix, or PNG in a folder
+        raise SettingsError("--image-format is for sequence outputs of a video or a sequence; the frames between two "
+                            "images take the output's suffix (mid.jpg)")
+    if outputs and all(is_video(path) for path in outputs):
+        raise SettingsError(f"--image-format is for image-sequence outputs: {outputs[0]} is a video")
 
 
 def _times(time_: float | None, times: str | None, count: int | None) -> list[float] | None:
@@ -257,7 +279,6 @@ def slowmo_command(params: dict) -> None:
     output: Path | None = params.pop("output")
     runtime, section = settings_for("slowmo", params)
     inputs, batch = _plan(inputs, output)
-    interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def output_for(path: Path) -> Path:
         if output is None:
@@ -265,6 +286,9 @@ def slowmo_command(params: dict) -> None:
         if not batch:
             return output
         return output / default_slowmo_output(path, section.factor).name
+
+    _refuse_idle_options(params, outputs=[output_for(path) for path in inputs])
+    interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def job(path: Path, out: Path, progress):
         return slowmo_video(path, out, interpolator, factor=section.factor, fps=section.fps, audio=section.audio,

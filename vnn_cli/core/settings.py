@@ -10,6 +10,7 @@ A misspelled key or a bad value is an error that names the key, the value and wh
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -48,6 +49,15 @@ def parse_size(text: str | None, setting: str = "size") -> tuple[int, int] | Non
 Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(str, return_type=str)]
 
 
+def _as_path(value: Any) -> Any:
+    return Path(value) if isinstance(value, str) else value
+
+
+# A path is written as a string in every layer: taken as one even where the config file's values
+# are held to their own types (see `read_config`).
+PathSetting = Annotated[Path, BeforeValidator(_as_path)]
+
+
 def _device_spec(value: str) -> str:
     if not DEVICE_SPEC.fullmatch(value.strip().lower()):
         raise ValueError("use auto, cpu, cuda, cuda:N or mps")
@@ -56,6 +66,9 @@ def _device_spec(value: str) -> str:
 
 Device = Annotated[str, AfterValidator(_device_spec)]
 ImageFormat = Literal["png", "tif", "tiff", "jpg", "jpeg", "bmp", "webp"]
+# x264's and x265's speed presets (the only encoders given one): another name made ffmpeg fail after
+# the first frames, with a message that never named it.
+EncoderPreset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
 
 
 class Settings(BaseModel):
@@ -66,7 +79,7 @@ class RuntimeSettings(Settings):
     device: Device = "auto"
     threads: int | None = Field(None, ge=1, le=512)
     half: bool = False
-    plugins: list[Path] = []
+    plugins: list[PathSetting] = []
     # How a long job shows its progress (see vnn_cli/cli/render.py): auto is a bar on a terminal,
     # plain lines every progress_interval seconds elsewhere (a log, a render farm, CI).
     progress: Literal["auto", "bar", "plain", "json", "none"] = "auto"
@@ -76,7 +89,7 @@ class RuntimeSettings(Settings):
 class ModelChoice(Settings):
     model: str | None = None  # None: the preset's model
     preset: Preset | None = None  # fast | balanced | best (vnn_cli/presets.py); None: balanced
-    weights: Path | None = None
+    weights: PathSetting | None = None
     model_params: dict[str, Any] = {}
 
     def resolved(self) -> tuple[str, dict[str, Any]]:
@@ -87,7 +100,7 @@ class ModelChoice(Settings):
 class VideoOutput(Settings):
     codec: str | None = None  # None: the container's own (libx264 for mp4/mov/mkv, libvpx-vp9 for webm, gif)
     crf: int = Field(18, ge=0, le=51)
-    encoder_preset: str = "medium"  # x264/x265 speed preset
+    encoder_preset: EncoderPreset = "medium"  # x264/x265 speed preset
     image_format: ImageFormat = "png"
     depth: Literal["source", "8"] = "source"  # bits per channel out: as the source, or 8 (plays everywhere)
     overwrite: bool = False
@@ -103,7 +116,7 @@ class WorkflowSettings(Settings):
     scale: float = Field(1.0, gt=0, le=1)
     tile: int | None = Field(None, ge=0)
     tile_overlap: int = Field(64, ge=0)
-    compare: Path | None = None
+    compare: PathSetting | None = None
     compare_layout: Literal["side", "stack"] = "side"
     start_number: int | None = Field(None, ge=0)
 
@@ -144,7 +157,7 @@ class ExtractSettings(Settings):
     start: float | None = Field(None, ge=0)
     end: float | None = Field(None, gt=0)
     resize: str | None = Field(None, pattern=r"^[1-9]\d*x[1-9]\d*$")  # WIDTHxHEIGHT
-    audio: Path | None = None
+    audio: PathSetting | None = None
     triplets: bool = False
     crop: int = Field(256, ge=16, le=4096)
     stride: list[Annotated[int, Field(ge=1, le=16)]] = [1]
@@ -158,8 +171,8 @@ class ExtractSettings(Settings):
 
 
 class TrainSettings(ModelChoice):
-    data: list[Path] = []
-    val: list[Path] = []
+    data: list[PathSetting] = []
+    val: list[PathSetting] = []
     loss: str = "charbonnier"
     steps: int = Field(1000, ge=1)
     batch_size: int = Field(8, ge=1)
@@ -176,13 +189,13 @@ class TrainSettings(ModelChoice):
     val_frames: int = Field(9, ge=3)
     val_max_width: int = Field(640, ge=32)
     scene_threshold: float = Field(DEFAULT_SCENE_THRESHOLD, ge=0)
-    run_dir: Path = Path("runs/train")
-    export: Path | None = None  # write the best checkpoint here as weights + model card when done
+    run_dir: PathSetting = Path("runs/train")
+    export: PathSetting | None = None  # write the best checkpoint here as weights + model card when done
     export_only: bool = False  # only export the run's best checkpoint, train nothing
     overwrite: bool = False  # let --export replace existing weights and their card
     minutes: float | None = Field(None, gt=0)  # stop (with a checkpoint) after this long; --resume continues
     resume: bool = False
-    vgg_weights: Path | None = None
+    vgg_weights: PathSetting | None = None
     amp: bool = True
 
 
@@ -193,7 +206,7 @@ class BenchSettings(Settings):
     methods: list[str] | None = None  # None: every model that can run, and minterpolate
     sizes: list[Annotated[str, Field(pattern=r"^[1-9]\d*x[1-9]\d*$")]] = ["640x360", "1280x720", "1920x1080"]
     runs: int = Field(5, ge=1)  # timed runs per size, after one warm-up; the median is reported
-    weights: dict[str, Path] = {}  # model name -> weights file, instead of the shipped ones
+    weights: dict[str, PathSetting] = {}  # model name -> weights file, instead of the shipped ones
     e2e: bool = True  # also time `vnn interpolate` end to end beside a plain ffmpeg decode + encode
     e2e_frames: int = Field(25, ge=3)  # input frames of the clip the end-to-end run converts
     e2e_model: str | None = None  # None: the default model if it can run
@@ -243,6 +256,8 @@ def _first_error(exc: ValidationError, origins: dict[str, str], prefix: str = ""
     where = f" (from {origins[top]})" if top in origins else ""
     value = f" = {error['input']!r}" if error["type"] != "missing" and not isinstance(error["input"], dict) else ""
     message = error["msg"].replace("Extra inputs are not permitted", "unknown key").removeprefix("Value error, ")
+    if error["type"] in ("int_type", "float_type", "bool_type") and isinstance(error["input"], (str, bool)):
+        message += f", not {'a string' if isinstance(error['input'], str) else 'true or false'} (TOML has types: factor = 4)"
     return SettingsError(f"invalid setting {prefix}{key}{value}{where}: {message}")
 
 
@@ -251,8 +266,11 @@ def read_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-    try:  # the whole file, so a typo in any table is caught, not only the command's
-        ConfigFile.model_validate(data)
+    # The whole file, so a typo in any table is caught, not only the command's; strictly, since TOML
+    # has types: `factor = "4"` or `factor = true` is a mistake to name, not a value to convert
+    # (the environment's values are all strings, and are converted).
+    try:
+        ConfigFile.model_validate(data, strict=True)
     except ValidationError as exc:
         raise _first_error(exc, {key: f"config {path}" for key in data}, prefix="") from None
     return data
@@ -271,6 +289,35 @@ def _env_value(model: type[Settings], key: str, raw: str) -> Any:
     if _is_list(model, key):
         return [part.strip() for part in raw.split(",") if part.strip()]
     return raw
+
+
+# VNN_* variables vnn reads that are not settings: each is read where it is used.
+OTHER_VARIABLES = {"VNN_VGG_WEIGHTS", "VNN_CPU_BF16"}
+
+
+def setting_variables() -> set[str]:
+    """Every VNN_* name that sets something: runtime keys, and each command's keys under its name."""
+    names = {f"VNN_{key.upper()}" for key in RuntimeSettings.model_fields}
+    for command, model in SECTIONS.items():
+        names |= {f"VNN_{command.upper()}_{key.upper()}" for key in model.model_fields}
+    return names | OTHER_VARIABLES
+
+
+def check_environment(environ: dict[str, str]) -> None:
+    """A VNN_* variable that sets nothing is refused, as a misspelled key in the config file is,
+    where it is meant as a setting: under a command's name (VNN_INTERPOLATE_FACTR), or close to a
+    setting's (VNN_DEVICES). Others (VNN_MYPLUGIN_LEVEL) are left to the plugin or tool that reads them."""
+    known = setting_variables()
+    commands = {f"VNN_{command.upper()}_": command for command in SECTIONS}
+    for name in sorted(environ):
+        if not name.startswith("VNN_") or name in known:
+            continue
+        command = next((c for prefix, c in commands.items() if name.startswith(prefix)), None)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85 if command is None else 0.6)
+        if close:
+            raise SettingsError(f"environment variable {name} matches no setting; did you mean {close[0]}?")
+        if command is not None:
+            raise SettingsError(f"environment variable {name} matches no setting of {command} (see `vnn config {command}`)")
 
 
 def env_layer(command: str | None, environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -300,6 +347,7 @@ def resolve(command: str | None, flags: dict[str, Any], config: Path | None = No
             file_layer["plugins"] = [path.parent / Path(p).expanduser() for p in file_layer["plugins"]]
         file_layer.update(data.get(command, {}) if command else {})
         layers.append((f"config {path}", file_layer))
+    check_environment(dict(os.environ if environ is None else environ))
     layers.append(("environment", env_layer(command, environ)))
     layers.append(("command line", {k: v for k, v in flags.items() if v is not None and v != ()}))
     merged: dict[str, Any] = {}
