@@ -173,7 +173,10 @@ def test_unrelated_images_repeat_the_nearer_one_not_a_ghost(vnn, tmp_path):
     early, half, late = (read_image(tmp_path / f"mid_{i}.png") for i in (1, 2, 3))
     # As across a cut in a video: the nearer image (t = 0.5: the later one), never a double exposure.
     assert np.array_equal(early, a) and np.array_equal(half, b) and np.array_equal(late, b)
-    assert len(result.err.strip().splitlines()) == 1 and "scene cut" in result.err, result
+    # One warning that names the pair and the cut, and how to blend them anyway.
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vnn: warning: a.png and b.png"), result
+    assert "(a scene cut)" in lines[0] and "--scene-threshold 0 blends them" in lines[0], result
 
 
 def test_scene_threshold_zero_blends_unrelated_images(vnn, tmp_path):
