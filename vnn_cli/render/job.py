@@ -86,10 +86,12 @@ def _choose_timing(source_fps: Fraction, factor: int, fps: Fraction | None, foll
 def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: Timing | None, out_fps: Fraction | None,
             options: EncodeOptions, *, image_fps: Fraction | None = None, audio: bool = True,
             audio_filter: str | None = None, progress: Progress = no_progress, workflow: Workflow = Workflow(),
-            choose: Callable[[Fraction, bool], tuple[Timing, Fraction]] | None = None) -> JobResult:
+            choose: Callable[[Fraction, bool], tuple[Timing, Fraction]] | None = None, stretch: float = 1) -> JobResult:
     """Read `input_path`, write every output frame to `output` (a video file, a folder or a
     numbered pattern). `choose(source_fps, follows_timestamps)` picks the timing once the source is
-    known; otherwise `timing` and `out_fps` are used as given."""
+    known; otherwise `timing` and `out_fps` are used as given. `stretch`: how many times longer
+    the output lasts (slowmo's factor), for the streams carried over (audio starts, subtitles,
+    chapters)."""
     started = time.perf_counter()
     # A source of more than 8 bits per channel streams as 16-bit frames, so its precision reaches the output.
     source = open_source(input_path, image_fps, workflow.start_number, depth="source" if options.depth == "source" else 8)
@@ -137,7 +139,8 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     synthesis = Synthesis(interpolator, timing, workflow.scene_threshold, workflow.fallback, result, result.resumed)
     try:
         with Outputs(output, sequence, source, out_fps, options, audio, audio_filter, compare=workflow.compare,
-                     compare_layout=workflow.compare_layout, model_name=type(interpolator.model).__name__.lower()) as write:
+                     compare_layout=workflow.compare_layout, model_name=type(interpolator.model).__name__.lower(),
+                     stretch=stretch) as write:
             writer = BackgroundWriter(write, workflow.queue_depth) if workflow.overlap else None
             try:
                 for item in synthesis.outputs(shown, clip_end):
@@ -202,7 +205,7 @@ def slowmo_video(input_path: Path, output: Path, interpolator: Interpolator, *, 
 
     return convert(input_path, output, interpolator, None, None, options, image_fps=image_fps,
                    audio=audio == "stretch", audio_filter=atempo_chain(1 / factor), progress=progress,
-                   workflow=workflow, choose=choose)
+                   workflow=workflow, choose=choose, stretch=factor)
 
 
 def default_slowmo_output(input_path: Path, factor: int) -> Path:

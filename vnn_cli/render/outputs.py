@@ -12,7 +12,7 @@ import numpy as np
 
 from .compare import Layout, compare_frame, compare_size
 from ..core.frames import to_8bit
-from ..video.media import FrameSource, SequenceSink, video_sink
+from ..video.media import FrameSource, SequenceSink, source_streams, video_sink
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,11 @@ class Outputs:
 
     def __init__(self, output: Path, sequence: SequenceSink | None, source: FrameSource, out_fps: Fraction,
                  options: EncodeOptions, audio: bool, audio_filter: str | None, *, compare: Path | None = None,
-                 compare_layout: Layout = "side", model_name: str = "model"):
+                 compare_layout: Layout = "side", model_name: str = "model", stretch: float = 1):
         self.output, self.sequence, self.source, self.out_fps = output, sequence, source, out_fps
         self.options, self.audio, self.audio_filter = options, audio, audio_filter
         self.compare, self.compare_layout, self.model_name = compare, compare_layout, model_name
+        self.stretch = stretch  # how many times longer the output lasts (slowmo's factor)
         self._stack = None
 
     def __enter__(self) -> Callable[[OutputFrame], None]:
@@ -53,7 +54,7 @@ class Outputs:
                 main = stack.enter_context(video_sink(self.output, self.source.width, self.source.height, self.out_fps,
                                                       codec=self.options.codec, crf=self.options.crf, preset=self.options.preset,
                                                       audio_from=audio_from, audio_filter=self.audio_filter,
-                                                      colour=self.source.colour))
+                                                      colour=self.source.colour, **self._carried()))
             side = None
             if self.compare is not None:
                 width, height = compare_size(self.source.width, self.source.height, self.compare_layout)
@@ -84,6 +85,15 @@ class Outputs:
                                    self.compare_layout, labels))
 
         return write
+
+    def _carried(self) -> dict:
+        """What the main output takes from a video source besides its frames: every audio track,
+        subtitles, chapters, metadata, timecode and stream starts (see video/streams.py). The
+        compare view keeps the first audio track only."""
+        streams = source_streams(self.source)
+        if streams is None:
+            return {}
+        return {"streams": streams, "audio": self.audio, "stretch": self.stretch, "source_fps": self.source.fps}
 
     def __exit__(self, kind, value, traceback) -> bool:
         suppressed = self._stack.__exit__(kind, value, traceback)

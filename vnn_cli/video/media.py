@@ -28,6 +28,7 @@ from .containers import choose_codec
 from .images import IMAGE_SUFFIXES, ImageSequence, list_images, natural_key, write_image
 from .probe import VIDEO_SUFFIXES
 from .reader import VideoReader
+from .streams import SourceStreams
 from .writer import VideoWriter
 
 FrameWriter = Callable[[np.ndarray], None]
@@ -51,6 +52,12 @@ class FrameSource(Protocol):
     def audio(self) -> Path | None: ...
 
     def __iter__(self) -> Iterator[np.ndarray]: ...
+
+
+def source_streams(source: FrameSource) -> SourceStreams | None:
+    """A video source's streams besides its frames (see streams.py); None for images."""
+    info = getattr(source, "info", None)
+    return getattr(info, "streams", None)
 
 
 def is_video(path: Path) -> bool:

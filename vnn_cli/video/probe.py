@@ -17,6 +17,7 @@ from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 from ..core.errors import InputError
 from .colour import Colour, parse_colour
 from .ffmpeg import ffmpeg_exe, quote_path
+from .streams import SourceStreams, parse_streams
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif", ".ts", ".mts", ".y4m"}
 
@@ -37,6 +38,7 @@ class VideoInfo:
     bits: int = 8  # per channel: 10 for yuv420p10le, 16 for rgb48le
     rotation: int = 0  # degrees a player turns the stored picture (phones): width and height are as shown
     colour: Colour = Colour()  # the matrix, primaries, transfer and range it is tagged with
+    streams: SourceStreams | None = None  # every stream, chapters, metadata, timecode (see streams)
 
     @property
     def is_yuv(self) -> bool:
@@ -127,6 +129,30 @@ def stream_rotation(description: str) -> int:
     return round(float(turn[1]) / 90) * 90 % 360 if turn else 0
 
 
+def _for_moviepy(description: str) -> str:
+    """The text moviepy's parser can read: ffmpeg 7+ nests a timecode track's streams under a
+    `Stream group #0:0: Track Reference:` line (moviepy stops there: "t.mov: timecode : 01:00:10:05"),
+    and moviepy warns with the whole text at each subtitle or attachment stream. So: group lines
+    out, their streams moved back out, and only the video and audio streams left in."""
+    kept, dropping, nested = [], False, False
+    for line in description.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if line.lstrip().startswith("Stream group #"):
+            nested, dropping = True, False
+            continue
+        if nested and indent <= 2:
+            nested = False
+        if nested:
+            line, indent = line[2:], indent - 2
+        if re.match(r"\s*Stream #", line):
+            dropping = not re.search(r": (Video|Audio):", line)
+        elif indent <= 2:
+            dropping = False
+        if not dropping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
 def _describe(path: Path) -> str:
     """What `ffmpeg -i` says of the file (it exits 1 for want of an output: the text is the point)."""
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", quote_path(path)],
@@ -144,7 +170,7 @@ def probe(path: Path) -> VideoInfo:
         raise InputError(f"{path} is empty")
     description = _describe(path)
     try:
-        infos = FFmpegInfosParser(description, str(path), fps_source="fps", check_duration=True).parse()
+        infos = FFmpegInfosParser(_for_moviepy(description), str(path), fps_source="fps", check_duration=True).parse()
     except Exception:  # moviepy's parser fails in many ways on text that describes no video
         raise InputError(f"{path}: {_unreadable_reason(description)}") from None
     if not infos.get("video_found"):
@@ -172,4 +198,5 @@ def probe(path: Path) -> VideoInfo:
         bits=pix_fmt_bits(pix_fmt),
         rotation=rotation,
         colour=parse_colour(_pix_fmt_field(description)),
+        streams=parse_streams(description, path),
     )

@@ -23,6 +23,7 @@ from .colour import SRGB, Colour, encode_filter
 from .containers import choose_codec, ffmpeg_cause, encodes_yuv, odd_needs_444, video_args
 from .ffmpeg import ffmpeg_exe, quote_path
 from .probe import pix_fmt_bits
+from .streams import SourceStreams, muxing
 
 _OS_CAUSES = (("No space left on device", "no space left on the device"), ("Disk quota exceeded", "no space left on the device"),
               ("Read-only file system", "read-only file system"), ("Permission denied", "permission denied"),
@@ -62,14 +63,29 @@ class VideoWriter:
 
     def __init__(self, path: Path, width: int, height: int, fps: Fraction, *, codec: str | None = None,
                  crf: int | None = 18, preset: str | None = "medium", audio_from: Path | None = None,
-                 audio_filter: str | None = None, depth: int = 8, colour: Colour | None = None):
+                 audio_filter: str | None = None, depth: int = 8, colour: Colour | None = None,
+                 streams: SourceStreams | None = None, audio: bool = True, stretch: float = 1,
+                 source_fps: Fraction | None = None):
         self.path = Path(path)
         self.size = (height, width)
         container, codec = choose_codec(self.path, codec)  # codec None: the container's own
         deep = deep_pix_fmt(codec, width, height) if depth > 8 else None
         self.depth = 16 if deep is not None else 8
         self.dtype = np.dtype("<u2") if self.depth == 16 else np.dtype(np.uint8)
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+        # `streams`: the source's own, carried over (see streams.muxing) in place of `audio_from`'s first track
+        self._chapters = None
+        mux = None
+        if streams is not None:
+            self._chapters = tempfile.NamedTemporaryFile("w", suffix=".ffmeta", delete=False) if streams.chapters else None
+            mux = muxing(streams, container, audio=audio, audio_filter=audio_filter, stretch=stretch, source_fps=source_fps,
+                         out_fps=fps, chapters_path=Path(self._chapters.name) if self._chapters else None)
+            if self._chapters is not None:
+                with self._chapters:
+                    self._chapters.write(mux.chapters or "")
+            for line in mux.left_out:
+                warnings.warn(VnnWarning(f"{final_name(self.path).name}: {line}"))
+            audio_from = None
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *(mux.video_input if mux else []),
                "-f", "rawvideo", "-pix_fmt", "rgb48le" if self.depth == 16 else "rgb24", "-s", f"{width}x{height}",
                "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "-"]
         if audio_from is not None and container.audio is None:
@@ -78,6 +94,8 @@ class VideoWriter:
             cmd += ["-i", quote_path(Path(audio_from)), "-map", "0:v:0", "-map", "1:a:0?", "-c:a", container.audio, "-b:a", "192k"]
             if audio_filter:
                 cmd += ["-filter:a", audio_filter]
+        if mux is not None:
+            cmd += mux.inputs + mux.outputs
         if encodes_yuv(codec, encoder_pix_fmts(codec)):
             cmd += ["-filter:v", encode_filter(colour or SRGB)]
         cmd += ["-c:v", codec, *video_args(codec, width, height, encoder_pix_fmts(codec), deep, crf, preset)]
@@ -110,12 +128,19 @@ class VideoWriter:
             self._proc.stdin.close()
         except (BrokenPipeError, OSError):
             pass
-        if self._proc.wait() != 0:
-            raise self._failure()
+        try:
+            if self._proc.wait() != 0:
+                raise self._failure()
+        finally:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
         self._log.close()
+        if self._chapters is not None:
+            Path(self._chapters.name).unlink(missing_ok=True)
 
     def abort(self) -> None:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        self._log.close()
+        self._cleanup()
