@@ -104,7 +104,7 @@ def test_interpolate_to_video_encodes_10_bit(vnn, clip10, tmp_path):
     if expected is None:  # an ffmpeg whose x264 is 8-bit only: falls back to 8 bits
         assert info.pix_fmt == "yuv420p"
         return
-    assert (info.pix_fmt, info.bits) == ("yuv420p10le", 10)
+    assert (info.pix_fmt, info.bits) == ("yuv444p10le", 10)  # the source's 4:4:4 kept (see test_picture_format)
     frames = list(VideoReader(out, depth="source"))
     assert len(frames) == 2 * FRAMES - 1
     assert frames[1].dtype == np.uint16 and levels(frames[1:2]) > 256

@@ -68,6 +68,8 @@ def workflow_options(function):
         click.option("--compare-layout", type=click.Choice(["side", "stack"]), default=None, help="side (default) or stack (top/bottom)."),
         click.option("--start-number", type=int, default=None,
                      help="First number of a pattern input (frame_%05d.png; default: the lowest present) and of a sequence output (default 0)."),
+        click.option("--deinterlace/--no-deinterlace", default=None,
+                     help="Deinterlace an interlaced video first (ffmpeg bwdif, one frame per frame); default off: a warning names it."),
     ]):
         function = option(function)
     return function
@@ -76,7 +78,7 @@ def workflow_options(function):
 def _workflow(section, compare: Path | None = None) -> Workflow:
     return Workflow(scene_threshold=section.scene_threshold, dedup=section.dedup, dedup_threshold=section.dedup_threshold,
                     fallback=section.fallback, compare=compare if compare is not None else section.compare,
-                    compare_layout=section.compare_layout, start_number=section.start_number)
+                    compare_layout=section.compare_layout, start_number=section.start_number, deinterlace=section.deinterlace)
 
 
 def _compare_for(section, path: Path, batch: bool) -> Path | None:

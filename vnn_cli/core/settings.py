@@ -119,6 +119,7 @@ class WorkflowSettings(Settings):
     compare: PathSetting | None = None
     compare_layout: Literal["side", "stack"] = "side"
     start_number: int | None = Field(None, ge=0)
+    deinterlace: bool = False  # an interlaced video's fields made into frames first (bwdif), else a warning
 
 
 class InterpolateSettings(ModelChoice, VideoOutput, WorkflowSettings):

@@ -47,6 +47,7 @@ class Workflow:
     start_number: int | None = None  # first number of a pattern input, and of a sequence output
     overlap: bool = True  # decode and encode in their own threads
     queue_depth: int = 4
+    deinterlace: bool = False  # an interlaced video's fields made into frames first (bwdif)
 
 
 def _fingerprint(input_path: Path, timing: Timing, out_fps: Fraction, interpolator: Interpolator, workflow: Workflow,
@@ -94,7 +95,8 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     chapters)."""
     started = time.perf_counter()
     # A source of more than 8 bits per channel streams as 16-bit frames, so its precision reaches the output.
-    source = open_source(input_path, image_fps, workflow.start_number, depth="source" if options.depth == "source" else 8)
+    source = open_source(input_path, image_fps, workflow.start_number, depth="source" if options.depth == "source" else 8,
+                         deinterlace=workflow.deinterlace)
     output = Path(output)
     # A folder output owns its numbered frames only: other files in that folder stay.
     owned = numbered("%06d", "." + options.image_format.lower().lstrip(".")) if is_folder_output(output) else None

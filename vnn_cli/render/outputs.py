@@ -3,7 +3,7 @@ the optional compare view, opened together and finished together or not at all."
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -13,6 +13,7 @@ import numpy as np
 from .compare import Layout, compare_frame, compare_size
 from ..core.frames import to_8bit
 from ..video.media import FrameSource, SequenceSink, source_streams, video_sink
+from ..video.probe import Picture
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,14 @@ class Outputs:
                 main = stack.enter_context(video_sink(self.output, self.source.width, self.source.height, self.out_fps,
                                                       codec=self.options.codec, crf=self.options.crf, preset=self.options.preset,
                                                       audio_from=audio_from, audio_filter=self.audio_filter,
-                                                      colour=self.source.colour, **self._carried()))
+                                                      colour=self.source.colour, picture=self._picture(), **self._carried()))
             side = None
             if self.compare is not None:
                 width, height = compare_size(self.source.width, self.source.height, self.compare_layout)
                 side = stack.enter_context(video_sink(Path(self.compare), width, height, self.out_fps,
                                                       codec=None, crf=self.options.crf, preset=self.options.preset,
                                                       audio_from=audio_from, audio_filter=self.audio_filter,
-                                                      colour=self.source.colour))
+                                                      colour=self.source.colour, picture=self._picture()))
         except BaseException:
             self._stack.__exit__(None, None, None)
             raise
@@ -85,6 +86,12 @@ class Outputs:
                                    self.compare_layout, labels))
 
         return write
+
+    def _picture(self) -> Picture:
+        """The source's picture, which outputs keep; `--depth 8` asks for a video that plays
+        everywhere: 4:2:0 then, whatever the source's chroma."""
+        picture = self.source.picture
+        return replace(picture, chroma="") if self.options.depth == "8" else picture
 
     def _carried(self) -> dict:
         """What the main output takes from a video source besides its frames: every audio track,

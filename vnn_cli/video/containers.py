@@ -3,7 +3,11 @@
 A container only holds some codecs (WebM: VP8, VP9 or AV1 with Opus or Vorbis; GIF: a palette and
 no sound), and a player only plays some pixel formats (4:2:0 for H.264, VP9 and AV1: left alone,
 ffmpeg would pick RGB VP9 or 4:4:4 H.264, which most players refuse). A combination that cannot
-work is refused here, in one line, before anything is encoded."""
+work is refused here, in one line, before anything is encoded.
+
+What the source's picture is kept as (`output_pix_fmt`): its chroma subsampling where the encoder
+takes it (a 4:2:2 or 4:4:4 source stays so, in H.264 too, though fewer players play those), and its
+alpha plane where the encoder and container hold one (`alpha_pix_fmt`)."""
 from __future__ import annotations
 
 import difflib
@@ -16,6 +20,7 @@ from pathlib import Path
 from ..core.atomic import final_name
 from ..core.errors import OutputError
 from .ffmpeg import ffmpeg_exe
+from .pixfmt import pix_fmt_alpha, pix_fmt_bits, pix_fmt_chroma
 
 
 @dataclass(frozen=True)
@@ -97,18 +102,75 @@ def encodes_yuv(codec: str, supported: tuple[str, ...]) -> bool:
                                        for f in supported)
 
 
-def video_args(codec: str, width: int, height: int, supported: tuple[str, ...], deep: str | None,
-               crf: int | None, preset: str | None) -> list[str]:
-    """ffmpeg's output options for the video stream, after `-c:v CODEC`."""
+# The YUV encoders that keep an alpha plane, and its format. VP8 and VP9 take it in 8-bit 4:2:0 only
+# (deeper or 4:4:4 alpha is "not widely supported": refused), stored beside the picture by WebM and
+# Matroska alone. ProRes 4444 holds 4:4:4 and up to 16 bits of alpha.
+_ALPHA_YUV = {"prores_ks": "yuva444p10le", "libvpx-vp9": "yuva420p", "libvpx": "yuva420p"}
+_ALPHA_SIDE = ("WebM", "Matroska")
+
+
+def alpha_pix_fmt(container: Container, codec: str, supported: tuple[str, ...]) -> str | None:
+    """The pixel format that keeps an alpha plane in `codec` ("": ffmpeg's choice for RGBA frames,
+    for RGB encoders that hold alpha: PNG, QuickTime RLE, FFV1...), or None where it is lost."""
+    if codec in _ALPHA_YUV:
+        side_by_side = "vpx" in codec
+        fits = _ALPHA_YUV[codec] in supported and (not side_by_side or container.name in _ALPHA_SIDE)
+        return _ALPHA_YUV[codec] if fits else None
+    if codec == "gif" or encodes_yuv(codec, supported):
+        return None
+    return "" if any(pix_fmt_alpha(f) for f in supported) else None
+
+
+CHROMA_WORDS = {"444": "4:4:4", "422": "4:2:2", "440": "4:4:0", "420": "4:2:0", "411": "4:1:1", "410": "4:1:0"}
+_CHROMA_DETAIL = {"444": 4, "422": 2, "440": 2, "420": 1, "411": 1, "410": 0}  # chroma samples kept per 4 luma
+
+
+def coarser(chroma: str, than: str) -> bool:
+    """Whether `chroma` keeps less colour detail than `than` ("" for either: unknown or RGB, not coarser)."""
+    return bool(chroma and than) and _CHROMA_DETAIL.get(chroma, 4) < _CHROMA_DETAIL.get(than, 4)
+
+
+def output_pix_fmt(codec: str, width: int, height: int, supported: tuple[str, ...], deep: str | None,
+                   chroma: str = "", alpha: str | None = None) -> str | None:
+    """The pixel format to encode with; None leaves it to ffmpeg (RGB encoders, and YUV ones given
+    no chroma to keep). `deep`: the deep format chosen (`writer.deep_pix_fmt`), None for 8 bits;
+    `chroma`: the source's subsampling ("420", "422", "444"; "": RGB images); `alpha`: the format
+    keeping the alpha plane (`alpha_pix_fmt`), which wins."""
+    if alpha:
+        return alpha
+    if _YUV420.search(codec):
+        # 4:2:0 unless the source is 4:2:2 or 4:4:4 and the encoder takes that; H.264/H.265 take
+        # an odd size in 4:4:4 only.
+        odd = (width % 2 or height % 2) and odd_needs_444(codec)
+        wanted = "444" if odd else chroma if chroma in ("422", "444") else "420"
+        if deep:
+            kept = f"yuv{wanted}p10le"
+            return kept if kept in supported else deep
+        kept = f"yuv{wanted}p"
+        return kept if kept in supported else "yuv420p"
+    if chroma and encodes_yuv(codec, supported):
+        # ProRes, DNxHD...: the source's subsampling at the depth of the frames where there is one.
+        same = [f for f in supported if pix_fmt_chroma(f) == chroma and not pix_fmt_alpha(f)]
+        same.sort(key=lambda f: (pix_fmt_bits(f) > 8) != (deep is not None))
+        return same[0] if same else None
+    return None
+
+
+def video_args(codec: str, pix_fmt: str | None, crf: int | None, preset: str | None, filters: list[str] = ()) -> list[str]:
+    """ffmpeg's output options for the video stream, after `-c:v CODEC`; `pix_fmt` from
+    `output_pix_fmt`, `filters` the writer's (colour, pixel aspect), in one `-filter:v`."""
+    filters = list(filters)
     if codec == "gif":
         # A palette per frame (stats_mode=single, new=1) streams; one palette for the whole clip
         # would hold every frame in memory until the last.
-        return ["-filter:v", "split[a][b];[a]palettegen=stats_mode=single[p];[b][p]paletteuse=new=1"]
-    args = []
-    if _YUV420.search(codec):
-        even = width % 2 == 0 and height % 2 == 0
-        pix_fmt = deep or ("yuv444p" if not even and odd_needs_444(codec) and "yuv444p" in supported else "yuv420p")
+        filters.append("split[a][b];[a]palettegen=stats_mode=single[p];[b][p]paletteuse=new=1")
+    args = ["-filter:v", ",".join(filters)] if filters else []
+    if codec == "gif":
+        return args
+    if pix_fmt:
         args += ["-pix_fmt", pix_fmt]
+        if codec == "prores_ks" and pix_fmt_alpha(pix_fmt):
+            args += ["-profile:v", "4444"]  # the ProRes profile that holds alpha (auto picks it too: say so)
     if crf is not None and _CRF.match(codec):
         args += ["-crf", str(crf)]
         if "vpx" in codec or codec == "libaom-av1":

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..core.errors import InputError, OutputError
 from .colour import SRGB
-from .probe import MAX_PIXELS
+from .probe import MAX_PIXELS, SQUARE
 from .sequences import frame_numbers, numbering_times, sequence_rate, tag_rate
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
@@ -119,6 +119,7 @@ class ImageSequence:
         self.height, self.width = first.shape[:2]
         self.audio = None
         self.colour = SRGB  # RGB images: a video made of them is BT.709 with sRGB's transfer
+        self.picture = SQUARE  # square pixels, progressive; their alpha comes with each frame
         self.fps, origin = sequence_rate(files[0], fps)
         self.notes: list[str] = []
         if origin == "default":

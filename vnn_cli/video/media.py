@@ -26,7 +26,7 @@ from ..core.frames import to_16bit, to_8bit
 from .colour import Colour
 from .containers import choose_codec
 from .images import IMAGE_SUFFIXES, ImageSequence, list_images, natural_key, write_image
-from .probe import VIDEO_SUFFIXES
+from .probe import VIDEO_SUFFIXES, Picture
 from .reader import VideoReader
 from .streams import SourceStreams
 from .writer import VideoWriter
@@ -41,6 +41,7 @@ class FrameSource(Protocol):
     height: int
     notes: list[str]  # what was assumed or followed on the way in, one line each
     colour: Colour  # what the frames were decoded with, and outputs are encoded and tagged with
+    picture: Picture  # pixel aspect, chroma subsampling, alpha, field order: what outputs keep
 
     @property
     def fps(self) -> Fraction: ...
@@ -116,7 +117,12 @@ def open_source(path: Path, image_fps: Fraction | None = None, start_number: int
         return ImageSequence(path, image_fps)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
-    reader = VideoReader(path, **video_options)
+    # A conversion carries alpha as image sequences do (RGBA frames).
+    reader = VideoReader(path, **{"alpha": True, **video_options})
+    if reader.picture.interlaced and not reader.deinterlace:
+        order = reader.picture.field_order.split()[0]
+        warnings.warn(VnnWarning(f"{path.name} is interlaced ({order} field first): its fields are interpolated as frames, "
+                                 f"combing and all; --deinterlace makes progressive frames of them first (bwdif)"))
     if image_fps is not None:
         reader.notes.append(f"--input-fps is for image sequences: the video keeps its own {float(reader.fps):g} fps")
     return reader
@@ -162,23 +168,30 @@ def is_sequence_output(path: Path) -> bool:
     return is_folder_output(path) or is_pattern(path)
 
 
-def _as_rgb(frame: np.ndarray) -> np.ndarray:
-    """H×W×3: gray repeated, alpha dropped."""
+def _as_rgb(frame: np.ndarray, alpha: bool = False) -> np.ndarray:
+    """H×W×3: gray repeated, alpha dropped; with `alpha`, H×W×4 (RGBA) when the frame has alpha."""
     if frame.ndim == 2:
         frame = frame[:, :, None]
+    kept = frame[:, :, -1:] if alpha and frame.shape[2] in (2, 4) else frame[:, :, :0]
     if frame.shape[2] in (1, 2):
         frame = np.repeat(frame[:, :, :1], 3, axis=2)
-    return frame[:, :, :3]
+    return np.concatenate([frame[:, :, :3], kept], axis=2) if kept.shape[2] else frame[:, :, :3]
 
 
-def as_rgb8(frame: np.ndarray) -> np.ndarray:
-    """What an 8-bit video encoder takes: 8-bit RGB (16-bit scaled down, gray repeated, alpha dropped)."""
-    return to_8bit(_as_rgb(frame))
+def has_alpha(frame: np.ndarray) -> bool:
+    return frame.ndim == 3 and frame.shape[2] in (2, 4)
 
 
-def as_rgb16(frame: np.ndarray) -> np.ndarray:
-    """What a deep video encoder takes: 16-bit RGB (8-bit scaled up, gray repeated, alpha dropped)."""
-    return to_16bit(_as_rgb(frame))
+def as_rgb8(frame: np.ndarray, alpha: bool = False) -> np.ndarray:
+    """What an 8-bit video encoder takes: 8-bit RGB (16-bit scaled down, gray repeated, alpha
+    dropped unless asked for)."""
+    return to_8bit(_as_rgb(frame, alpha))
+
+
+def as_rgb16(frame: np.ndarray, alpha: bool = False) -> np.ndarray:
+    """What a deep video encoder takes: 16-bit RGB (8-bit scaled up, gray repeated, alpha dropped
+    unless asked for)."""
+    return to_16bit(_as_rgb(frame, alpha))
 
 
 @contextlib.contextmanager
@@ -190,14 +203,15 @@ def video_sink(path: Path, width: int, height: int, fps: Fraction, **options) ->
     with atomic_file(Path(path)) as temp:
         writer: VideoWriter | None = None
 
-        def start(depth: int) -> VideoWriter:
+        def start(depth: int, alpha: bool = False) -> VideoWriter:
             nonlocal writer
-            writer = VideoWriter(temp, width, height, fps, depth=depth, **options)
+            writer = VideoWriter(temp, width, height, fps, depth=depth, alpha=alpha, **options)
             return writer
 
         def write(frame: np.ndarray) -> None:
-            encoder = writer or start(16 if frame.dtype == np.uint16 else 8)
-            encoder.write(as_rgb16(frame) if encoder.depth == 16 else as_rgb8(frame))
+            encoder = writer or start(16 if frame.dtype == np.uint16 else 8, has_alpha(frame))
+            alpha = encoder.channels == 4
+            encoder.write(as_rgb16(frame, alpha) if encoder.depth == 16 else as_rgb8(frame, alpha))
 
         try:
             yield write

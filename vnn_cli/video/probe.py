@@ -1,11 +1,11 @@
-"""What a video file holds: size, frame rate, frame count, duration, audio, bits per channel, colour.
+"""What a video file holds: size, frame rate, frame count, duration, audio, bits per channel, colour,
+and how its picture is stored (`Picture`: pixel aspect, chroma subsampling, alpha, field order).
 
 Everything comes from one `ffmpeg -i` description, parsed here: moviepy's parser reads the size,
 rate and duration; the pixel format (yuv420p10le, rgb48le...) is read from the same text and its
 depth looked up in ffmpeg's own table of pixel formats."""
 from __future__ import annotations
 
-import functools
 import re
 import subprocess
 from dataclasses import dataclass
@@ -17,12 +17,36 @@ from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 from ..core.errors import InputError
 from .colour import Colour, parse_colour
 from .ffmpeg import ffmpeg_exe, quote_path
+from .pixfmt import pix_fmt_alpha, pix_fmt_bits, pix_fmt_chroma
 from .streams import SourceStreams, parse_streams
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif", ".ts", ".mts", ".y4m"}
 
 # Frames larger than this would need gigabytes per frame: refuse them rather than run out of memory.
 MAX_PIXELS = 16384 * 16384
+
+
+@dataclass(frozen=True)
+class Picture:
+    """How the picture is stored, beyond its size and colour: what an output must keep, or say it
+    could not, to show the same picture."""
+
+    sar: Fraction = Fraction(1)  # sample (pixel) aspect ratio, width over height: 4:3 for DVD-style 16:9 in 4:3 frames
+    chroma: str = ""  # YUV chroma subsampling: "420", "422", "444" (also "411", "440", "410"); "" for RGB, gray or unknown
+    alpha: bool = False  # the stream has an alpha plane (decoded and carried)
+    field_order: str = "progressive"  # ffmpeg's words: "progressive", "top first", "bottom first"; "" unknown
+    decoder: str = ""  # the decoder that reads the alpha plane where ffmpeg's own drops it (VP8/VP9 in WebM)
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order.startswith(("top", "bottom"))
+
+    @property
+    def top_first(self) -> bool:
+        return self.field_order.startswith("top")
+
+
+SQUARE = Picture()  # RGB images: square pixels, progressive, no subsampling
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,7 @@ class VideoInfo:
     bits: int = 8  # per channel: 10 for yuv420p10le, 16 for rgb48le
     rotation: int = 0  # degrees a player turns the stored picture (phones): width and height are as shown
     colour: Colour = Colour()  # the matrix, primaries, transfer and range it is tagged with
+    picture: Picture = SQUARE  # pixel aspect, chroma subsampling, alpha, field order
     streams: SourceStreams | None = None  # every stream, chapters, metadata, timecode (see streams)
 
     @property
@@ -76,24 +101,6 @@ def _unreadable_reason(text: str) -> str:
     return (useful or lines or ["unreadable"])[-1]
 
 
-@functools.lru_cache(maxsize=1)
-def _pix_fmt_depths() -> dict[str, int]:
-    """ffmpeg's table (`ffmpeg -pix_fmts`): each pixel format and its deepest component, in bits."""
-    listing = subprocess.run([ffmpeg_exe(), "-hide_banner", "-pix_fmts"], capture_output=True, text=True).stdout
-    depths = {}
-    for line in listing.splitlines():
-        match = re.match(r"^[IOHPB.]{5}\s+(\w+)\s+\d+\s+\d+\s+([\d-]+)\s*$", line)
-        if match:
-            depths[match[1]] = max(int(bits) for bits in match[2].split("-"))
-    return depths
-
-
-def pix_fmt_bits(pix_fmt: str) -> int:
-    """Bits per channel of an ffmpeg pixel format (8 for unknown names and for formats below 8,
-    such as the monochrome ones, which decode to 8-bit RGB)."""
-    return max(8, _pix_fmt_depths().get(pix_fmt, 8))
-
-
 def _split_top_level(text: str) -> list[str]:
     """'h264 (High 10) (avc1 / 0x31), yuv420p10le(tv, progressive), 64x48' -> its three fields."""
     fields, depth, current = [], 0, ""
@@ -127,6 +134,28 @@ def stream_rotation(description: str) -> int:
     block = re.search(r"Stream #\S+.*?: Video: .*?(?=\n\s*Stream #|\Z)", description, re.S)
     turn = re.search(r"display ?matrix: rotation of (-?[\d.]+)", block[0], re.I) if block else None
     return round(float(turn[1]) / 90) * 90 % 360 if turn else 0
+
+
+def stream_picture(description: str, pix_fmt: str, rotation: int = 0) -> Picture:
+    """How the first video stream's picture is stored, from `ffmpeg -i` text: `[SAR 16:15 DAR 4:3]`
+    (or the same without brackets), the field order in the pixel-format parentheses
+    (`yuv420p(tv, bt709, top first)`), and alpha: the pixel format's, or for VP8/VP9 in WebM,
+    where ffmpeg's own decoder reports yuv420p and drops the plane, the `alpha_mode : 1` metadata."""
+    block = re.search(r"Stream #\S+.*?: Video: .*?(?=\n\s*Stream #|\Z)", description, re.S)
+    block = block[0] if block else ""
+    stream_line = block.split("\n", 1)[0]
+    sar = re.search(r"SAR (\d+):(\d+)", stream_line)
+    aspect = Fraction(int(sar[1]), int(sar[2])) if sar and int(sar[1]) and int(sar[2]) else Fraction(1)
+    if rotation in (90, 270):  # turned upright, a wide pixel stands tall
+        aspect = 1 / aspect
+    inside = re.search(r"\((.*)\)", _pix_fmt_field(description))
+    orders = [p.strip() for p in inside[1].split(",") if re.match(r"\s*(progressive|top|bottom)", p)] if inside else []
+    decoder = ""
+    codec = re.match(r"Stream #\S+.*?: Video: (\w+)", stream_line)
+    if codec and codec[1] in ("vp8", "vp9") and re.search(r"^\s*alpha_mode\s*:\s*1\s*$", block, re.M):
+        decoder = "libvpx-vp9" if codec[1] == "vp9" else "libvpx"
+    return Picture(sar=aspect, chroma=pix_fmt_chroma(pix_fmt), alpha=pix_fmt_alpha(pix_fmt) or bool(decoder),
+                   field_order=orders[0] if orders else "", decoder=decoder)
 
 
 def _for_moviepy(description: str) -> str:
@@ -198,5 +227,6 @@ def probe(path: Path) -> VideoInfo:
         bits=pix_fmt_bits(pix_fmt),
         rotation=rotation,
         colour=parse_colour(_pix_fmt_field(description)),
+        picture=stream_picture(description, pix_fmt, rotation),
         streams=parse_streams(description, path),
     )

@@ -4,7 +4,10 @@ conversion would invent duplicate frames.
 
 Frames come as 8-bit RGB (uint8) unless asked otherwise: with `depth="source"`, a source of more
 than 8 bits per channel (10-bit HEVC, 12-bit ProRes, rgb48 ...) is decoded as 16-bit RGB (uint16,
-the full 0..65535 range), so its precision survives to the output."""
+the full 0..65535 range), so its precision survives to the output. With `alpha=True`, a source
+with an alpha plane (ProRes 4444, VP9 with alpha, PNG in MOV...) is decoded as RGBA (H×W×4), as
+image sequences are read. With `deinterlace=True`, an interlaced source is deinterlaced with
+ffmpeg's bwdif, one frame per frame."""
 from __future__ import annotations
 
 import re
@@ -33,6 +36,7 @@ def scaled_size(width: int, height: int, max_width: int | None = None, size: tup
 
 # What ffmpeg hands over for each depth: its raw pixel format and the numpy type of a sample.
 _RAW_FORMATS = {8: ("rgb24", np.dtype(np.uint8)), 16: ("rgb48le", np.dtype("<u2"))}
+_RAW_ALPHA = {8: "rgba", 16: "rgba64le"}  # the same with an alpha plane
 
 Depth = Literal[8, 16, "source"]
 
@@ -47,20 +51,31 @@ def decoded_depth(depth: Depth, source_bits: int) -> int:
 
 
 class VideoReader:
-    """Iterate to get H×W×3 RGB frames; `info` tells the source's size, rate, audio and bit depth.
+    """Iterate to get H×W×3 RGB frames; `info` tells the source's size, rate, audio, bit depth and picture.
 
     `depth`: 8 (the default: uint8, what the benchmark, the protocol and training expect), 16
-    (uint16) or "source" (uint16 when the source has more than 8 bits per channel, else uint8)."""
+    (uint16) or "source" (uint16 when the source has more than 8 bits per channel, else uint8).
+    `alpha`: H×W×4 RGBA frames when the source has an alpha plane (`self.channels` tells).
+    `deinterlace`: an interlaced source's fields are made into frames first (bwdif), one a frame."""
 
     def __init__(self, path: Path, *, start: float | None = None, end: float | None = None,
-                 max_width: int | None = None, size: tuple[int, int] | None = None, depth: Depth = 8):
+                 max_width: int | None = None, size: tuple[int, int] | None = None, depth: Depth = 8,
+                 alpha: bool = False, deinterlace: bool = False):
         self.path = Path(path)
         self.info: VideoInfo = probe(self.path)
         self.start, self.end = start, end
         self.width, self.height = scaled_size(self.info.width, self.info.height, max_width, size)
         self.depth = decoded_depth(depth, self.info.bits)
         self._raw_format, self.dtype = _RAW_FORMATS[self.depth]
+        self.picture = self.info.picture
+        self.channels = 4 if alpha and self.picture.alpha else 3
+        if self.channels == 4:
+            self._raw_format = _RAW_ALPHA[self.depth]
         self.notes: list[str] = []
+        # Only a source that says it is interlaced is deinterlaced: a progressive one is left as it is.
+        self.deinterlace = deinterlace and self.picture.interlaced
+        if self.deinterlace:
+            self.notes.append(f"{self.path.name}: deinterlaced ({self.picture.field_order.split()[0]} field first, bwdif)")
         # The colour the frames are decoded with, and the output is encoded and tagged with.
         self.colour: Colour = SRGB
         if self.info.is_yuv:
@@ -84,18 +99,26 @@ class VideoReader:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
         if self.start:
             cmd += ["-ss", f"{self.start:.6f}"]
+        if self.channels == 4 and self.picture.decoder:  # ffmpeg's own VP8/VP9 decoder drops the alpha plane
+            cmd += ["-c:v", self.picture.decoder]
         cmd += ["-i", quote_path(self.path)]
         if self.end is not None:
             cmd += ["-t", f"{self.end - (self.start or 0):.6f}"]
         cmd += ["-map", "0:v:0", "-an", "-sn"]
         scale = [f"{self.width}:{self.height}:flags=area"] if (self.width, self.height) != (self.info.width, self.info.height) else []
         matrix = decode_filter(self.colour) if self.info.is_yuv else None
+        filters = []
+        if self.deinterlace:  # on the stored fields, before any scaling; send_frame: one frame per frame
+            parity = "tff" if self.picture.top_first else "bff"
+            filters.append(f"bwdif=mode=send_frame:parity={parity}:deint=all")
         if scale or matrix:
-            cmd += ["-vf", "scale=" + ":".join(scale + [matrix] if matrix else scale)]
+            filters.append("scale=" + ":".join(scale + [matrix] if matrix else scale))
+        if filters:
+            cmd += ["-vf", ",".join(filters)]
         return cmd + ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", self._raw_format, "-"]
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        frame_bytes = self.width * self.height * 3 * self.dtype.itemsize
+        frame_bytes = self.width * self.height * self.channels * self.dtype.itemsize
         count = 0
         with tempfile.TemporaryFile() as log:
             proc = subprocess.Popen(self._command(), stdout=subprocess.PIPE, stderr=log, bufsize=frame_bytes)
@@ -113,7 +136,7 @@ class VideoReader:
                     count += 1
                     # native uint16 (no copy on little-endian machines), as torch and OpenCV need it
                     frame = np.frombuffer(buffer, self.dtype).astype(self.dtype.newbyteorder("="), copy=False)
-                    yield frame.reshape(self.height, self.width, 3)
+                    yield frame.reshape(self.height, self.width, self.channels)
             finally:
                 if proc.poll() is None:
                     proc.kill()
