@@ -100,3 +100,36 @@ def test_images_become_bt709_video_with_srgb_transfer(vnn, tmp_path):
     shown = as_a_player_shows(out).astype(np.float32)
     for k, colour in enumerate(colours):
         assert np.abs(shown[40:56, k * 21 + 6: k * 21 + 15].mean(axis=(0, 1)) - colour).max() < 4
+
+
+MASTERING = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)"
+
+
+@pytest.fixture
+def hdr10_source(tmp_path) -> Path:
+    """A PQ/BT.2020 HEVC clip with HDR10 mastering-display and content-light metadata."""
+    path = tmp_path / "hdr10.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "smptehdbars=s=128x96:d=0.4:r=10",
+                    "-vf", "scale=out_color_matrix=bt2020:out_range=tv,"
+                           "setparams=colorspace=bt2020nc:color_primaries=bt2020:color_trc=smpte2084:range=tv",
+                    "-pix_fmt", "yuv420p10le", "-c:v", "libx265",
+                    "-x265-params", f"hdr10=1:master-display={MASTERING}:max-cll=1000,400:log-level=error", str(path)],
+                   check=True)
+    return path
+
+
+def test_hdr10_mastering_metadata_survives_into_hevc(vnn, tmp_path, hdr10_source):
+    source = probe(hdr10_source).colour
+    assert (source.mastering_display, source.content_light) == (MASTERING, "1000,400")
+    out = tmp_path / "out.mp4"
+    result = vnn("interpolate", hdr10_source, "-m", "blend", "--codec", "libx265", "-o", out)
+    assert result.code == 0, result
+    assert probe(out).colour == source
+
+
+def test_hdr10_metadata_an_encoder_cannot_hold_is_named(vnn, tmp_path, hdr10_source):
+    out = tmp_path / "out.mp4"
+    result = vnn("interpolate", hdr10_source, "-m", "blend", "-o", out)  # libx264: tags yes, mastering metadata no
+    assert result.code == 0, result
+    assert "cannot hold the source's HDR10 mastering-display" in result.err
+    assert probe(out).colour.transfer == "smpte2084" and not probe(out).colour.hdr_metadata

@@ -5,11 +5,20 @@ showed the source's (a BT.709 source re-encoded with BT.601 and no tags shifts e
 
 An untagged source is read as players read it: BT.601 below 720 lines, BT.709 from 720 up, in
 limited range; the output is then tagged with that guess, so no player guesses otherwise.
+
+HDR10 sources also carry the mastering display's colour volume and the content's light levels,
+which a player needs to map PQ to its own screen. They live in the frames' side data, not in the
+stream's description, so they are read from the first decoded frame, and only for PQ and HLG
+sources.
 """
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .ffmpeg import ffmpeg_exe, quote_path
 
 # ffmpeg's name of a colour space (a frame's tag) -> the matrix the scale filter knows it by.
 _SCALE_MATRIX = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "smpte170m", "fcc": "fcc",
@@ -26,6 +35,12 @@ class Colour:
     primaries: str = ""
     transfer: str = ""
     range: str = ""  # "tv" (limited) or "pc" (full)
+    mastering_display: str = ""  # HDR10, as x265 takes it: G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min), "" none
+    content_light: str = ""  # HDR10 MaxCLL,MaxFALL in cd/m², "" none
+
+    @property
+    def hdr_metadata(self) -> bool:
+        return bool(self.mastering_display or self.content_light)
 
     @property
     def tagged(self) -> bool:
@@ -87,3 +102,43 @@ def encode_filter(colour: Colour) -> str:
     if colour.transfer:
         tags.append(f"color_trc={colour.transfer}")
     return f"scale=out_color_matrix={matrix}:out_range={colour.range or 'tv'},setparams={':'.join(tags)}"
+
+
+HDR_TRANSFERS = ("smpte2084", "arib-std-b67")  # PQ (HDR10) and HLG
+
+
+def _chromaticity(value: str) -> int:
+    return round(float(value) / 0.00002)  # x265's unit for a CIE 1931 coordinate
+
+
+def read_hdr_metadata(path: Path, colour: Colour) -> Colour:
+    """`colour` with the mastering-display and content-light metadata of the first frame of an
+    HDR source (unchanged for SDR ones): ffmpeg shows a frame's side data, not a stream's."""
+    if colour.transfer not in HDR_TRANSFERS:
+        return colour
+    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", quote_path(path), "-map", "0:v:0", "-frames:v", "1",
+                           "-vf", "showinfo", "-f", "null", "-"], capture_output=True).stderr.decode(errors="replace")
+    display = ""
+    mastering = re.search(r"Mastering display metadata: .*?r\(([\d.]+)[, ]+([\d.]+)\) g\(([\d.]+)[, ]+([\d.]+)\) "
+                          r"b\(([\d.]+)[, ]+([\d.]+)\) wp\(([\d.]+)[, ]+([\d.]+)\) "
+                          r"min_luminance=([\d.]+), max_luminance=([\d.]+)", text)
+    if mastering:
+        rx, ry, gx, gy, bx, by, wx, wy = (_chromaticity(v) for v in mastering.groups()[:8])
+        low, high = (round(float(v) / 0.0001) for v in mastering.groups()[8:])
+        display = f"G({gx},{gy})B({bx},{by})R({rx},{ry})WP({wx},{wy})L({high},{low})"
+    light = re.search(r"Content light level metadata: MaxCLL=(\d+), MaxFALL=(\d+)", text)
+    return replace(colour, mastering_display=display, content_light=f"{light[1]},{light[2]}" if light else "")
+
+
+def hdr_encoder_args(colour: Colour, codec: str) -> list[str] | None:
+    """The encoder options that write the HDR10 metadata (None: `codec` cannot hold it)."""
+    if not colour.hdr_metadata:
+        return []
+    if codec != "libx265":
+        return None
+    params = ["hdr10=1", "repeat-headers=1", "log-level=error"]
+    if colour.mastering_display:
+        params.append(f"master-display={colour.mastering_display}")
+    if colour.content_light:
+        params.append(f"max-cll={colour.content_light}")
+    return ["-x265-params", ":".join(params)]

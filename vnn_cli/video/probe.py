@@ -15,7 +15,7 @@ from pathlib import Path
 from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
 from ..core.errors import InputError
-from .colour import Colour, parse_colour
+from .colour import Colour, parse_colour, read_hdr_metadata
 from .ffmpeg import ffmpeg_exe, quote_path
 from .pixfmt import pix_fmt_alpha, pix_fmt_bits, pix_fmt_chroma
 from .streams import SourceStreams, parse_streams
@@ -226,7 +226,7 @@ def probe(path: Path) -> VideoInfo:
         pix_fmt=pix_fmt,
         bits=pix_fmt_bits(pix_fmt),
         rotation=rotation,
-        colour=parse_colour(_pix_fmt_field(description)),
+        colour=read_hdr_metadata(path, parse_colour(_pix_fmt_field(description))),
         picture=stream_picture(description, pix_fmt, rotation),
         streams=parse_streams(description, path),
     )

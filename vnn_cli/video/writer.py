@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.atomic import final_name
 from ..core.errors import OutputError, VnnWarning
-from .colour import SRGB, Colour, encode_filter
+from .colour import SRGB, Colour, encode_filter, hdr_encoder_args
 from .containers import CHROMA_WORDS, alpha_pix_fmt, choose_codec, coarser, ffmpeg_cause, encodes_yuv, odd_needs_444, output_pix_fmt, video_args
 from .ffmpeg import ffmpeg_exe, quote_path
 from .probe import SQUARE, Picture, pix_fmt_bits, pix_fmt_chroma
@@ -125,6 +125,11 @@ class VideoWriter:
         if picture.sar != 1:  # anamorphic (DVD, HDV): the pixels keep their shape, the picture its width
             filters.append(f"setsar={picture.sar.numerator}/{picture.sar.denominator}")
         cmd += ["-c:v", codec, *video_args(codec, pix_fmt, crf, preset, filters)]
+        hdr = hdr_encoder_args(colour or SRGB, codec)
+        if hdr is None:
+            warnings.warn(VnnWarning(f"{name}: {codec} cannot hold the source's HDR10 mastering-display and light-level "
+                                     "metadata: left out (--codec libx265 keeps them)"))
+        cmd += hdr or []
         cmd += ["-movflags", "+faststart"] if self.path.suffix.lower() in (".mp4", ".mov", ".m4v") else []
         cmd += [quote_path(self.path)]
         self._log = tempfile.TemporaryFile()
