@@ -226,3 +226,12 @@ def test_deinterlace_makes_frames_of_the_fields(vnn, tmp_path):
     assert "deinterlaced" in result.out
     assert "progressive" in stream_line(clean)
     assert combing(clean) < 0.3 * combing(plain), (combing(clean), combing(plain))
+
+
+def test_anamorphic_source_into_images_says_the_aspect_is_left_out(vnn, tmp_path):
+    """Image files hold no pixel aspect: the frames are written as stored, and the run says so."""
+    source = tmp_path / "dvd.mp4"
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r=10:d=0.4", "-vf", "setsar=4/3", "-c:v", "libx264", "-pix_fmt", "yuv420p", source)
+    result = vnn("interpolate", source, "-m", "blend", "-o", tmp_path / "frames")
+    assert result.code == 0, result
+    assert "hold no pixel aspect" in result.err and "SAR 4:3 left out" in result.err, result.err

@@ -3,6 +3,7 @@ the optional compare view, opened together and finished together or not at all."
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .compare import Layout, compare_frame, compare_size
+from ..core.errors import VnnWarning
 from ..core.frames import to_8bit
 from ..video.media import FrameSource, SequenceSink, source_streams, video_sink
 from ..video.probe import Picture
@@ -51,6 +53,11 @@ class Outputs:
         try:
             audio_from = self.source.audio if self.audio else None
             main = None
+            if self.sequence is not None and self.source.picture.sar != 1:
+                sar = self.source.picture.sar
+                warnings.warn(VnnWarning(f"{self.output.name}: image files hold no pixel aspect: the frames keep the "
+                                         f"source's samples, shown with square pixels (SAR {sar.numerator}:{sar.denominator} "
+                                         "left out; a video output keeps it)"))
             if self.sequence is None:
                 main = stack.enter_context(video_sink(self.output, self.source.width, self.source.height, self.out_fps,
                                                       codec=self.options.codec, crf=self.options.crf, preset=self.options.preset,
