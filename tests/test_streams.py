@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -237,15 +238,15 @@ def test_a_timecode_track_is_read_and_kept(vnn, tmp_path):
 # -- issue 18's "done when": all of it at once ------------------------------------------------------
 
 def test_kitchen_sink_round_trip(vnn, tmp_path):
-    """Two audio tracks, subtitles, chapters, metadata, BT.709 tags, a timecode track and a 0.25 s
-    video start offset, through interpolate and slowmo."""
+    """Two audio tracks, subtitles, chapters, metadata, BT.709 tags, SAR 4:3, a timecode track and a
+    0.25 s video start offset, through interpolate and slowmo."""
     (tmp_path / "subs.srt").write_text(SRT)
     (tmp_path / "meta.txt").write_text(METADATA)
     base = tmp_path / "base.mov"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x48:r=25:d=1", "-f", "lavfi", "-i", "sine=f=440:d=1.25", "-f", "lavfi", "-i", "sine=f=880:d=1.25",
            "-i", tmp_path / "subs.srt", "-i", tmp_path / "meta.txt",
            "-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s", "-map_metadata", "4", "-map_chapters", "4",
-           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-vf", "setsar=4/3",
            "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-c:a", "aac", "-c:s", "mov_text",
            "-metadata:s:a:0", "language=eng", "-metadata:s:a:0", "handler_name=Main",
            "-metadata:s:a:1", "language=fra", "-metadata:s:a:1", "handler_name=Commentary", "-metadata:s:s:0", "language=eng",
@@ -256,6 +257,7 @@ def test_kitchen_sink_round_trip(vnn, tmp_path):
     lead = video_lead(sink)
     assert lead == pytest.approx(0.25, abs=0.03)
     assert probe(sink).colour.matrix == "bt709"
+    assert probe(sink).picture.sar == Fraction(4, 3)
 
     for command, stretch, timecode in (("interpolate", 1, "01:00:10:10"), ("slowmo", 2, "01:00:10:05")):
         out = tmp_path / f"{command}.mov"
@@ -263,6 +265,7 @@ def test_kitchen_sink_round_trip(vnn, tmp_path):
         assert video_lead(out) == pytest.approx(stretch * lead, abs=0.05), command
         video = of_kind(out, "video")[0]
         assert probe(out).colour == probe(sink).colour, command
+        assert probe(out).picture.sar == Fraction(4, 3), command
         assert video["meta"]["timecode"] == timecode, command
         audio = of_kind(out, "audio")
         assert [(a["language"], a["meta"].get("handler_name")) for a in audio] == [("eng", "Main"), ("fra", "Commentary")], command
