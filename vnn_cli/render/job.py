@@ -4,6 +4,10 @@ video or image sequence into a video file, a folder or a numbered pattern.
 Frames stream through (see `stream`), a few pairs at a time: a decode thread reads ahead and an
 encode thread writes behind (see `overlap`), so memory does not grow with the clip. An image
 sequence output is resumable: a rerun of the same job keeps the frames an interrupted run wrote.
+
+With `Workflow.frames` (`--frames A-B`) the job is a range run: it writes a part, the whole run's
+output frames shown during input frames A to B, and records in it the source, the range and the
+settings (see `parts`), for `vnn join` to put the parts together.
 """
 from __future__ import annotations
 
@@ -31,7 +35,9 @@ from .compare import Layout
 from .engine import Interpolator
 from .outputs import EncodeOptions, Outputs
 from .overlap import BackgroundWriter, prefetch
-from .stream import Shown, Synthesis, deduplicated, timed
+from .parts import PartRecord, check_part_output, source_identity, unmarked, write_record
+from .stream import FrameRange, Outside, Shown, Synthesis, Window, deduplicated, timed
+from ..video.containers import choose_codec
 
 
 @dataclass(frozen=True)
@@ -48,20 +54,44 @@ class Workflow:
     overlap: bool = True  # decode and encode in their own threads
     queue_depth: int = 4
     deinterlace: bool = False  # an interlaced video's fields made into frames first (bwdif)
+    frames: FrameRange | None = None  # a range run: only the outputs of these input frames (a part)
 
 
 def _fingerprint(input_path: Path, timing: Timing, out_fps: Fraction, interpolator: Interpolator, workflow: Workflow,
                  options: EncodeOptions) -> str:
     """What makes two runs the same job, so a rerun resumes only its own unfinished frames."""
     stat = Path(input_path).stat() if Path(input_path).is_file() else None
+    # a whole run's fingerprint is as before `frames` existed: its unfinished sequences still resume
     facts = {
         "input": str(Path(input_path).resolve()), "size": stat.st_size if stat else None,
         "mtime": stat.st_mtime_ns if stat else None, "timing": repr(timing), "fps": str(out_fps),
         "model": type(interpolator.model).__name__, "params": repr(getattr(interpolator.model, "params", None)),
-        "scale": interpolator.scale, "workflow": {k: str(v) for k, v in asdict(workflow).items() if k not in ("overlap", "queue_depth")},
+        "scale": interpolator.scale,
+        "workflow": {k: str(v) for k, v in asdict(workflow).items()
+                     if k not in ("overlap", "queue_depth") and not (k == "frames" and v is None)},
         "format": options.image_format,
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def _part_settings(output: Path, timing: Timing, out_fps: Fraction, interpolator: Interpolator, workflow: Workflow,
+                   options: EncodeOptions, audio: bool, audio_filter: str | None, stretch: float) -> dict:
+    """Everything that makes two runs' frames (and the join's audio) the same, by name, so that the
+    join can say which setting differs between two parts. The device is not among them: a farm's
+    machines may differ (a model's results may then differ in their last bits)."""
+    video = not is_sequence_output(output)
+    ignored = ("overlap", "queue_depth", "frames", "compare", "compare_layout")
+    return {
+        "timing": repr(timing), "fps": str(out_fps), "model": type(interpolator.model).__name__,
+        "params": repr(getattr(interpolator.model, "params", None)), "scale": str(interpolator.scale),
+        "batch_size": str(interpolator.batch_size), "precision": str(interpolator.dtype).replace("torch.", ""),
+        "tile": str(interpolator.tile), "tile_overlap": str(interpolator.tile_overlap),
+        **{k: str(v) for k, v in asdict(workflow).items() if k not in ignored},
+        "container": output.suffix.lower() if video else "folder",
+        "codec": choose_codec(output, options.codec)[1] if video else options.image_format,
+        "crf": str(options.crf), "encoder_preset": str(options.preset), "depth": options.depth,
+        "audio": str(audio), "audio_filter": str(audio_filter), "stretch": str(stretch),
+    }
 
 
 def _frame_times(source: FrameSource) -> FrameTimes | None:
@@ -98,6 +128,11 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     source = open_source(input_path, image_fps, workflow.start_number, depth="source" if options.depth == "source" else 8,
                          deinterlace=workflow.deinterlace)
     output = Path(output)
+    window = Window(workflow.frames) if workflow.frames is not None else None
+    if window is not None:
+        check_part_output(output)
+        if workflow.compare is not None:
+            raise SettingsError("--compare is for whole runs, not --frames parts")
     # A folder output owns its numbered frames only: other files in that folder stay.
     owned = numbered("%06d", "." + options.image_format.lower().lstrip(".")) if is_folder_output(output) else None
     check_output(output, options.overwrite, (input_path,), owned=owned)
@@ -131,6 +166,8 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
             yield item
 
     shown: Iterable[Shown] = counted(timed(frames, fps, frame_times))
+    if window is not None:  # before dedup: a range counts every decoded frame
+        shown = window.watch(shown)
     if workflow.dedup:
         shown = deduplicated(shown, workflow.dedup_threshold, result)
 
@@ -138,14 +175,26 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
                             _fingerprint(input_path, timing, out_fps, interpolator, workflow, options),
                             fps=out_fps) if is_sequence_output(output) else None
     result.resumed = sequence.done if sequence else 0
-    synthesis = Synthesis(interpolator, timing, workflow.scene_threshold, workflow.fallback, result, result.resumed)
+    synthesis = Synthesis(interpolator, timing, workflow.scene_threshold, workflow.fallback, result, result.resumed,
+                          window)
+    # A video part is encoded beside its name and appears under it once its record is in; it holds
+    # the video only: the join adds the source's audio and the rest.
+    target = unmarked(output) if window is not None and sequence is None else output
+    before = 0  # a range run: the whole run's outputs before the range
+    if window is not None:
+        total = None
     try:
-        with Outputs(output, sequence, source, out_fps, options, audio, audio_filter, compare=workflow.compare,
+        with Outputs(target, sequence, source, out_fps, options, audio and window is None, audio_filter, compare=workflow.compare,
                      compare_layout=workflow.compare_layout, model_name=type(interpolator.model).__name__.lower(),
                      stretch=stretch) as write:
             writer = BackgroundWriter(write, workflow.queue_depth) if workflow.overlap else None
             try:
                 for item in synthesis.outputs(shown, clip_end):
+                    if isinstance(item, Outside):
+                        before += 1
+                        if sequence is not None:  # counted, so the part's frames keep the whole run's numbers
+                            (writer or write)(item)
+                        continue
                     (writer or write)(item)
                     result.frames_out += 1
                     progress(result.frames_out, total)
@@ -163,6 +212,12 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
         close = getattr(frames, "close", None)
         if close is not None:  # stops the decode thread and its ffmpeg now, not at garbage collection
             close()
+    if window is not None:
+        last = window.last_index if window.end is None else workflow.frames.last
+        record = PartRecord(source_identity(input_path), (workflow.frames.first, last), (before, before + result.frames_out),
+                            window.end is None,
+                            _part_settings(output, timing, out_fps, interpolator, workflow, options, audio, audio_filter, stretch))
+        write_record(target, output, record)
     if workflow.compare is not None:
         result.compare = Path(workflow.compare)
     result.seconds = time.perf_counter() - started

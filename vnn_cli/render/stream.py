@@ -9,9 +9,15 @@
     stream runs one pair behind the decoder.
 Each output frame k sits at its own time (k/target seconds for `--fps`, following the input's
 real timestamps when its rate varies), so duration and audio stay in sync.
+
+A range run (`FrameRange`, `--frames A-B`) keeps only the outputs whose times fall in input frames
+A to B. It still reads the stream from the first frame and decides every pair as the whole run does
+(duplicates, cuts, the judge, the batches), so its frames are the whole run's frames; it only skips
+the model on batches that hold none of its outputs, and stops once past the range.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +28,7 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.model_api import Neighbours
 from ..core.result import JobResult
-from ..core.timing import Timing
+from ..core.timing import RateTiming, Timing
 from ..safeguards.dedup import is_duplicate
 from ..safeguards.fallback import decide, judge_for, stand_in, within_scene
 from ..safeguards.scenes import is_scene_cut
@@ -63,6 +69,56 @@ def deduplicated(shown: Iterable[Shown], threshold: float, result: JobResult) ->
         yield item
 
 
+@dataclass(frozen=True)
+class FrameRange:
+    """Input frames `first` to `last` (inclusive, numbered from 0 as decoded, duplicates counted) of
+    a whole run: a range run writes the outputs shown from the time of frame `first` until the time
+    of frame `last + 1`, so the in-betweens of the pair (last, last + 1) are this range's. A `last`
+    past the clip's end reaches the end."""
+
+    first: int
+    last: int
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+class Window:
+    """The times a `FrameRange` covers, learnt as the input frames pass (`watch`, before duplicates
+    are dropped, since a range counts every decoded frame). A bound not seen yet lies beyond every
+    output asked about: an output is always made after the input frame that follows it is read."""
+
+    def __init__(self, frames: FrameRange):
+        self.frames = frames
+        self.start: Fraction | None = None  # the time of input frame `first`, once read
+        self.end: Fraction | None = None  # the time of input frame `last + 1`, once read
+        self.last_index = -1  # the last input frame read
+
+    def watch(self, shown: Iterable[Shown]) -> Iterator[Shown]:
+        for item in shown:
+            self.last_index = item.index
+            if item.index == self.frames.first:
+                self.start = item.time
+            if item.index == self.frames.last + 1:
+                self.end = item.time
+            yield item
+
+    def where(self, time: Fraction) -> int:
+        """-1 before the range, 0 in it, 1 after it."""
+        if self.start is None or time < self.start:
+            return -1
+        return 1 if self.end is not None and time >= self.end else 0
+
+    def overlaps(self, start: Fraction, end: Fraction) -> bool:
+        """Whether [start, end) (a pair's outputs) meets the range."""
+        return self.start is not None and end > self.start and (self.end is None or start < self.end)
+
+
+class Outside(OutputFrame):
+    """An output of the whole run before the range: counted (a sequence keeps the whole run's
+    numbers), neither made nor written."""
+
+
 @dataclass
 class _Pair:
     left: Shown
@@ -82,10 +138,14 @@ class Synthesis:
     are yielded without a frame."""
 
     def __init__(self, interpolator: Interpolator, timing: Timing, scene_threshold: float, fallback: str,
-                 result: JobResult, skip: int = 0):
+                 result: JobResult, skip: int = 0, window: Window | None = None):
         self.interpolator, self.timing, self.result = interpolator, timing, result
         self.scene_threshold, self.skip = scene_threshold, skip
         self.judge = judge_for(interpolator, fallback)
+        self.window = window  # a range run's: the outputs outside it are not made (see the module's text)
+
+    def _in_window(self, pair: _Pair) -> bool:
+        return self.window is None or self.window.overlaps(pair.left.time, pair.right.time)
 
     def _classify(self, pair: _Pair) -> None:
         synthesized = [t for t in pair.times if t > 0]
@@ -98,6 +158,8 @@ class Synthesis:
             pair.mode, pair.reason = decide(left, right, self.scene_threshold, self.judge,
                                             lambda: self.interpolator.confidence(left, right))
             pair.cut = pair.mode == "cut"
+            if not self._in_window(pair):  # decided as in the whole run, counted where its outputs are
+                return
             if pair.mode == "cut":
                 self.result.cuts += 1
             elif pair.mode == "fallback":
@@ -124,8 +186,12 @@ class Synthesis:
         return within_scene(around, pair.left.frame, pair.right.frame, self.scene_threshold,
                             (self._cut(pair.previous), self._cut(pair.next)))
 
-    def _emit(self, pairs: list[_Pair]) -> Iterator[OutputFrame]:
-        model_pairs = [p for p in pairs if p.mode == "model" and any(t > 0 for t in p.times)]
+    def _emit(self, pairs: list[_Pair]) -> Iterator[tuple[Fraction, OutputFrame]]:
+        """Each output with its time on the input's clock. A batch is synthesized whole or not at
+        all: a range run runs the model on exactly the whole run's batches, so that no model's
+        results can depend on which pairs share a call."""
+        wanted = any(self._in_window(p) for p in pairs)
+        model_pairs = [p for p in pairs if wanted and p.mode == "model" and any(t > 0 for t in p.times)]
         made = self.interpolator.synthesize(
             [(p.left.frame, p.right.frame, [float(t) for t in p.times if t > 0], self._neighbours(p))
              for p in model_pairs])
@@ -134,17 +200,44 @@ class Synthesis:
         synthesized = {id(p): iter(frames) for p, frames in zip(model_pairs, made)}
         for pair in pairs:
             left, right = pair.left.frame, pair.right.frame
+            span = pair.right.time - pair.left.time
+            frames = synthesized.get(id(pair))
             for offset, t in enumerate(pair.times):
-                if pair.first_output + offset < self.skip:
-                    yield OutputFrame(None, left)
+                model_frame = next(frames) if frames is not None and t > 0 else None
+                at = pair.left.time + t * span
+                if pair.first_output + offset < self.skip or (self.window is not None and self.window.where(at) != 0):
+                    yield at, OutputFrame(None, left)
                 elif t == 0:
-                    yield OutputFrame(left, left)
+                    yield at, OutputFrame(left, left)
                 elif pair.mode in ("cut", "fallback"):
-                    yield OutputFrame(stand_in(pair.mode, left, right, t), left)
+                    yield at, OutputFrame(stand_in(pair.mode, left, right, t), left)
                 else:
-                    yield OutputFrame(next(synthesized[id(pair)]), left)
+                    yield at, OutputFrame(model_frame, left)
+
+    def _tail_times(self, last: Fraction, count: int) -> list[Fraction]:
+        """When the outputs after the last input are shown: at k/target for a rate, else (a factor:
+        one output) at the last input's own time."""
+        if isinstance(self.timing, RateTiming):
+            first = math.ceil(last * self.timing.target_fps)
+            return [Fraction(first + k) / self.timing.target_fps for k in range(count)]
+        return [last] * count
 
     def outputs(self, shown: Iterable[Shown], clip_end: Callable[[Shown], Fraction]) -> Iterator[OutputFrame]:
+        """Every output in order; in a range run, `Outside` for those before the range, and none
+        from the first one after it."""
+        for at, output in self._timed_outputs(shown, clip_end):
+            place = 0 if self.window is None else self.window.where(at)
+            if place < 0:
+                yield Outside(None, output.held)
+            elif place > 0:
+                return  # past the range: nothing more is read or made
+            else:
+                yield output
+        if self.window is not None and self.window.start is None:
+            raise InputError(f"--frames {self.window.frames}: the input has {self.window.last_index + 1} frames "
+                             f"(0 to {self.window.last_index})")
+
+    def _timed_outputs(self, shown: Iterable[Shown], clip_end: Callable[[Shown], Fraction]) -> Iterator[tuple[Fraction, OutputFrame]]:
         pending: list[_Pair] = []
         queued = 0
         next_output = 0
@@ -174,8 +267,9 @@ class Synthesis:
         if previous.index == 0 and self.result.duplicates == 0:
             raise InputError("only one frame: interpolation needs at least two")
         yield from self._emit(pending)
-        for offset in range(self.timing.tail(previous.time, clip_end(previous))):
-            yield OutputFrame(None if next_output + offset < self.skip else previous.frame, previous.frame)
+        count = self.timing.tail(previous.time, clip_end(previous))
+        for offset, at in enumerate(self._tail_times(previous.time, count)):
+            yield at, OutputFrame(None if next_output + offset < self.skip else previous.frame, previous.frame)
 
 
 def stream(frames: Iterable[np.ndarray], interpolator: Interpolator, timing: Timing,
