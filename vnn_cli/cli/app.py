@@ -22,6 +22,7 @@ from .render import console_err, show_warnings_as_lines
 COMMANDS = {
     "interpolate": ("video", "Raise the frame rate of videos or image sequences, or make the frames between two images."),
     "slowmo": ("video", "Make videos or image sequences N times slower by synthesizing the frames between."),
+    "join": ("join", "Put together the parts of one run made with --frames, in order, into the whole run's output."),
     "extract": ("extract", "Take videos apart: frames as an image sequence, the audio as a file, or training triplets."),
     "train": ("train", "Train a model plugin on videos or triplet folders, validating on whole held-out videos."),
     "bench": ("bench", "Compare every model with dup, blend, ffmpeg minterpolate and DIS flow on the same frames."),

@@ -13,6 +13,7 @@ from ..render.job import Workflow, default_slowmo_output, interpolate_video, slo
 from ..render.outputs import EncodeOptions
 from ..render.pair import PairResult, interpolate_pair
 from ..render.pipeline import build_interpolator
+from ..render.ranges import parse_frames
 from ..safeguards.scenes import DEFAULT_THRESHOLD as DEFAULT_SCENE_THRESHOLD
 from ..core.timing import MAX_FACTOR
 from ..video.images import is_image
@@ -70,6 +71,9 @@ def workflow_options(function):
                      help="First number of a pattern input (frame_%05d.png; default: the lowest present) and of a sequence output (default 0)."),
         click.option("--deinterlace/--no-deinterlace", default=None,
                      help="Deinterlace an interlaced video first (ffmpeg bwdif, one frame per frame); default off: a warning names it."),
+        click.option("--frames", default=None, metavar="FIRST-LAST",
+                     help="Write only the part of the run shown during input frames FIRST to LAST (from 0), into a .mkv/.mp4/.mov "
+                          "or a folder; parts of one run on many machines are put together with `vnn join`."),
     ]):
         function = option(function)
     return function
@@ -78,7 +82,14 @@ def workflow_options(function):
 def _workflow(section, compare: Path | None = None) -> Workflow:
     return Workflow(scene_threshold=section.scene_threshold, dedup=section.dedup, dedup_threshold=section.dedup_threshold,
                     fallback=section.fallback, compare=compare if compare is not None else section.compare,
-                    compare_layout=section.compare_layout, start_number=section.start_number, deinterlace=section.deinterlace)
+                    compare_layout=section.compare_layout, start_number=section.start_number, deinterlace=section.deinterlace,
+                    frames=parse_frames(section.frames) if section.frames else None)
+
+
+def _refuse_frames_for_batch(section, batch: bool) -> None:
+    """A part belongs to one input's run: --frames with several inputs is refused, not applied to each."""
+    if section.frames and batch:
+        raise SettingsError("--frames makes a part of one input's run: give one input")
 
 
 def _compare_for(section, path: Path, batch: bool) -> Path | None:
@@ -195,6 +206,8 @@ def interpolate_command(params: dict) -> None:
         params["times"] = times
     runtime, section = settings_for("interpolate", params)
     one_output_rate(section, params["factor"], params["fps"])
+    if pair and section.frames:
+        raise SettingsError("--frames is for a video or a sequence; two images make their frames in one run")
     if pair:
         interpolator = build_interpolator(runtime, section, section.batch_size)
         result = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite,
@@ -205,6 +218,7 @@ def interpolate_command(params: dict) -> None:
             console_err.print(f"vnn: warning: {line}", markup=False, highlight=False, soft_wrap=True)
         return
     inputs, batch = _plan(inputs, output)
+    _refuse_frames_for_batch(section, batch)
 
     def output_for(path: Path) -> Path:
         if not batch:
@@ -281,6 +295,9 @@ def slowmo_command(params: dict) -> None:
     output: Path | None = params.pop("output")
     runtime, section = settings_for("slowmo", params)
     inputs, batch = _plan(inputs, output)
+    _refuse_frames_for_batch(section, batch)
+    if section.frames and output is None:
+        raise SettingsError("--frames writes a part: name it with -o (parts/part_1000.mkv)")
 
     def output_for(path: Path) -> Path:
         if output is None:

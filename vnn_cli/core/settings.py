@@ -65,6 +65,19 @@ def _device_spec(value: str) -> str:
 
 
 Device = Annotated[str, AfterValidator(_device_spec)]
+
+
+def _frame_range(value: str) -> str:
+    """'1000-1999': input frames numbered from 0, both ends included (a range run; see render/ranges.py)."""
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)
+    if not match:
+        raise ValueError("use FIRST-LAST, input frames numbered from 0, e.g. 1000-1999")
+    if int(match[2]) < int(match[1]):
+        raise ValueError("the last frame comes before the first")
+    return f"{int(match[1])}-{int(match[2])}"
+
+
+FrameRangeText = Annotated[str, AfterValidator(_frame_range)]
 ImageFormat = Literal["png", "tif", "tiff", "jpg", "jpeg", "bmp", "webp"]
 # x264's and x265's speed presets (the only encoders given one): another name made ffmpeg fail after
 # the first frames, with a message that never named it.
@@ -120,6 +133,7 @@ class WorkflowSettings(Settings):
     compare_layout: Literal["side", "stack"] = "side"
     start_number: int | None = Field(None, ge=0)
     deinterlace: bool = False  # an interlaced video's fields made into frames first (bwdif), else a warning
+    frames: FrameRangeText | None = None  # a range run's input frames, "A-B": the part of the whole run they cover
 
 
 class InterpolateSettings(ModelChoice, VideoOutput, WorkflowSettings):
