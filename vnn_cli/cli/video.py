@@ -7,8 +7,9 @@ import click
 
 from ..core.errors import OutputError, SettingsError
 from ..core.result import JobResult
-from ..core.settings import one_output_rate
+from ..core.settings import ClusterSettings, one_output_rate, resolve
 from ..render.batch import run_batch
+from ..render.cluster import ClusterAddress, Executor, run_clip, run_files
 from ..render.job import Workflow, default_slowmo_output, interpolate_video, slowmo_video
 from ..render.outputs import EncodeOptions
 from ..render.pair import PairResult, interpolate_pair
@@ -164,6 +165,47 @@ def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> N
     exit_on(1 if any(item.status == "failed" for item in items) else 0)
 
 
+def cluster_option(function):
+    return click.option("--cluster", default=None, metavar="ADDRESS",
+                        help="Run across a Ray cluster: auto, ray://HOST:PORT, or local:N (N workers here); inputs and "
+                             "outputs on storage every node sees. Needs pip install 'vnn[cluster]'; [cluster] in vnn.toml.")(function)
+
+
+def _cluster_settings(params: dict) -> ClusterSettings:
+    """`--cluster` over `[cluster]` in vnn.toml and VNN_CLUSTER_*; an address of None runs here."""
+    flag = params.pop("cluster")
+    if flag is not None:
+        ClusterAddress.parse(flag)  # its refusal names --cluster, where the settings' would say address
+    _, cluster = resolve("cluster", {"address": flag}, params.get("config"))
+    return cluster
+
+
+def _on_cluster(command: str, cluster: ClusterSettings, runtime, section, inputs: list[Path], batch: bool,
+                output_for) -> None:
+    """The job across the cluster (render/cluster.py): one clip in ranges, or a batch one file a task."""
+    if section.frames or (section.compare is not None and not batch):  # a part has no compare view of its own
+        raise SettingsError(f"--cluster runs whole jobs in parts: {'--frames' if section.frames else '--compare'} is for a run here")
+    executor = Executor(ClusterAddress.parse(cluster.address), cluster.workers, cluster.range_frames,
+                        gpu=runtime.device.startswith("cuda"))
+    audio = getattr(section, "audio", "stretch")
+    if not batch:
+        with frame_progress(inputs[0].name) as progress:
+            result = run_clip(executor, inputs[0], output_for(inputs[0]), runtime, section, command=command,
+                              options=_encode(section), workflow=_workflow(section), audio=audio, progress=progress)
+    else:
+        with frame_progress(f"{len(inputs)} inputs") as progress:
+            result = run_files(executor, [(path, output_for(path)) for path in inputs], runtime, section,
+                               command=command, options=_encode(section), audio=audio, progress=progress,
+                               workflow_for=lambda path: _workflow(section, _compare_for(section, path, batch)))
+    where = f"{result.workers} worker{'s' * (result.workers != 1)} on {len(result.nodes)} node{'s' * (len(result.nodes) != 1)}"
+    console.print(f"{result.output}: {result.frames_out} frames in {result.seconds:.1f} s, {where}"
+                  if not batch else f"{len(inputs) - result.resumed} outputs in {result.seconds:.1f} s, {where}")
+    if result.resumed:
+        console.print(f"  resumed: {result.resumed} {'outputs' if batch else 'parts'} of an earlier run kept, not redone")
+    if result.retried:
+        console.print(f"  retried: {result.retried} {'inputs' if batch else 'ranges'} whose worker died ran again")
+
+
 @command("interpolate", "vnn interpolate clip.mp4 --factor 2 -o smooth.mp4")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
@@ -178,6 +220,7 @@ def _run(inputs: list[Path], batch: bool, output_for, job, overwrite: bool) -> N
 @workflow_options
 @encode_options
 @progress_option
+@cluster_option
 @runtime_options
 @pass_params
 def interpolate_command(params: dict) -> None:
@@ -204,10 +247,13 @@ def interpolate_command(params: dict) -> None:
     times = _times(params.pop("time_"), params.pop("times"), params.pop("count"))
     if times is not None:
         params["times"] = times
+    cluster = _cluster_settings(params)
     runtime, section = settings_for("interpolate", params)
     one_output_rate(section, params["factor"], params["fps"])
     if pair and section.frames:
         raise SettingsError("--frames is for a video or a sequence; two images make their frames in one run")
+    if pair and cluster.address:
+        raise SettingsError("--cluster is for videos and sequences; two images make their frames in one run here")
     if pair:
         interpolator = build_interpolator(runtime, section, section.batch_size)
         result = interpolate_pair(inputs[0], inputs[1], output, interpolator, section.times, section.overwrite,
@@ -226,6 +272,8 @@ def interpolate_command(params: dict) -> None:
         return output / (path.name if path.is_dir() else f"{path.stem}.mp4")
 
     _refuse_idle_options(params, outputs=[output_for(path) for path in inputs])
+    if cluster.address:
+        return _on_cluster("interpolate", cluster, runtime, section, inputs, batch, output_for)
     interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def job(path: Path, out: Path, progress):
@@ -284,6 +332,7 @@ def _times(time_: float | None, times: str | None, count: int | None) -> list[fl
 @workflow_options
 @encode_options
 @progress_option
+@cluster_option
 @runtime_options
 @pass_params
 def slowmo_command(params: dict) -> None:
@@ -293,6 +342,7 @@ def slowmo_command(params: dict) -> None:
     """
     inputs: list[Path] = list(params.pop("inputs"))
     output: Path | None = params.pop("output")
+    cluster = _cluster_settings(params)
     runtime, section = settings_for("slowmo", params)
     inputs, batch = _plan(inputs, output)
     _refuse_frames_for_batch(section, batch)
@@ -307,6 +357,8 @@ def slowmo_command(params: dict) -> None:
         return output / default_slowmo_output(path, section.factor).name
 
     _refuse_idle_options(params, outputs=[output_for(path) for path in inputs])
+    if cluster.address:
+        return _on_cluster("slowmo", cluster, runtime, section, inputs, batch, output_for)
     interpolator = build_interpolator(runtime, section, section.batch_size).configure(section.scale, section.tile, section.tile_overlap)
 
     def job(path: Path, out: Path, progress):

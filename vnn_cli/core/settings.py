@@ -3,7 +3,7 @@ defaults < config file < environment (`VNN_*`) < command-line flags.
 
 The config file is TOML: runtime keys at the top (`device`, `threads`, `half`, `plugins`,
 `progress`, `progress_interval`) and one table per command (`[interpolate]`, `[slowmo]`,
-`[extract]`, `[train]`, `[bench]`). It is the first
+`[extract]`, `[train]`, `[bench]`), and `[cluster]` for `--cluster`. It is the first
 of `--config FILE`, `./vnn.toml`, `$XDG_CONFIG_HOME/vnn/vnn.toml` (or `~/.config/vnn/vnn.toml`).
 Environment: `VNN_DEVICE=cpu`, `VNN_PLUGINS=a.py:b.py`, `VNN_INTERPOLATE_FACTOR=4`, ...
 A misspelled key or a bad value is an error that names the key, the value and where it came from.
@@ -231,12 +231,28 @@ class BenchSettings(Settings):
     overwrite: bool = False  # replace a non-empty --examples folder instead of refusing
 
 
+def _cluster_address(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"auto|local:\d+|(ray://)?[\w.\-]+:\d+", value.strip()):
+        raise ValueError("use auto, ray://HOST:PORT or local:N")
+    return value if value is None else value.strip()
+
+
+class ClusterSettings(Settings):
+    """`--cluster`: one job across a Ray cluster (vnn_cli/render/cluster.py); `vnn.toml`'s `[cluster]`."""
+
+    # auto, ray://HOST:PORT or local:N (N workers started here); None: run here
+    address: Annotated[str | None, AfterValidator(_cluster_address)] = None
+    workers: int | None = Field(None, ge=1, le=4096)  # None: local:N's N, one per GPU with --device cuda, else one per node
+    range_frames: int = Field(1000, ge=2)  # input frames per range (fewer when that would leave workers idle)
+
+
 SECTIONS: dict[str, type[Settings]] = {
     "interpolate": InterpolateSettings,
     "slowmo": SlowmoSettings,
     "extract": ExtractSettings,
     "train": TrainSettings,
     "bench": BenchSettings,
+    "cluster": ClusterSettings,
 }
 
 
@@ -246,6 +262,7 @@ class ConfigFile(RuntimeSettings):
     extract: ExtractSettings = ExtractSettings()
     train: TrainSettings = TrainSettings()
     bench: BenchSettings = BenchSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
 
 def user_config_path() -> Path:
