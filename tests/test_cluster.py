@@ -57,6 +57,7 @@ def test_ranges_cover_the_clip_once_and_move_to_nearby_cuts():
     moved = plan_ranges(100, 30, cuts=[33, 70])  # 33 is within 10% of 30; 70 is not near 60
     assert [(r.first, r.last) for r in moved] == [(0, 32), (33, 62), (63, 92), (93, None)]
     assert [r.first for r in plan_ranges(100, 1000, workers=4)] == [0, 25, 50, 75]  # every worker busy
+    assert [r.first for r in plan_ranges(100, None, workers=2)] == [0, 50]  # the default: a range per worker
     assert plan_ranges(0, 30) == [Range(0, None)]  # an unknown length: one open range
 
 
@@ -97,7 +98,7 @@ def ray_local():
 def test_two_workers_give_the_single_machine_frames(vnn, work, ray_local):
     clip = write_clip(work / "cut.mp4", two_shots(40, 64, 48), audio=True)
     single_run(clip, work / "single.mkv", InterpolateSettings(preset="fast"))
-    (work / "vnn.toml").write_text('[cluster]\naddress = "local:2"\nrange_frames = 12\n')  # the settings' way
+    (work / "vnn.toml").write_text('[cluster]\naddress = "local:2"\nrange_frames = 19\n')  # boundary 19 moves to the cut at 20
     result = vnn("interpolate", clip, "--preset", "fast", "--codec", "ffv1", "-o", "out.mkv", "--progress", "json")
     assert result.code == 0, result
     assert "79 frames" in result.out and "2 workers on 1 node" in result.out

@@ -243,7 +243,8 @@ class ClusterSettings(Settings):
     # auto, ray://HOST:PORT or local:N (N workers started here); None: run here
     address: Annotated[str | None, AfterValidator(_cluster_address)] = None
     workers: int | None = Field(None, ge=1, le=4096)  # None: local:N's N, one per GPU with --device cuda, else one per node
-    range_frames: int = Field(1000, ge=2)  # input frames per range (fewer when that would leave workers idle)
+    # input frames per range; None: one range per worker (each range reads the clip from its start)
+    range_frames: int | None = Field(None, ge=2)
 
 
 SECTIONS: dict[str, type[Settings]] = {

@@ -125,16 +125,22 @@ class Range:
         return f"{self.first}-{'' if self.last is None else self.last}"
 
 
-def plan_ranges(n_frames: int, range_frames: int, workers: int = 1, cuts: Iterable[int] = (),
-                slack: float = 0.1) -> list[Range]:
-    """Ranges of about `range_frames` input frames (fewer when the clip would not keep every worker
-    busy), each boundary moved to a scene cut within `slack` of a range's length where there is one:
+_SLACK = 0.1  # how far (a share of a range's length) a boundary moves to reach a scene cut
+
+
+def plan_ranges(n_frames: int, range_frames: int | None, workers: int = 1, cuts: Iterable[int] = (),
+                slack: float = _SLACK) -> list[Range]:
+    """Ranges of about `range_frames` input frames (None: one range per worker; fewer frames when
+    the clip would not keep every worker busy), each boundary moved to a scene cut within `slack`
+    of a range's length where there is one:
     `cuts` holds the first frame of each new shot. A range starts on a cut, so a cluster's part
     boundary never falls in the middle of a shot's motion (the frames are the same either way: a
     range decides every pair as the whole run does)."""
     if n_frames <= 0:
         return [Range(0, None)]
-    size = max(1, min(range_frames, math.ceil(n_frames / max(1, workers))))
+    size = max(1, math.ceil(n_frames / max(1, workers)))
+    if range_frames:
+        size = min(size, range_frames)
     reach = int(size * slack)
     cuts = sorted(set(c for c in cuts if 0 < c < n_frames))
     starts = [0]
@@ -186,23 +192,26 @@ def _clear_temporaries(folder: Path) -> None:
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
-def _load_state(folder: Path, key: str) -> dict[str, int]:
-    """The finished parts' output counts, if the folder holds this job's parts; else the folder is
-    emptied (parts of another job, other settings or another plan, cannot be joined with these)."""
+def _load_state(folder: Path, key: str) -> tuple[list[Range] | None, dict[str, int]]:
+    """The plan and the finished parts' output counts, if the folder holds this job's parts (a
+    resume keeps its plan, whatever the cluster's size now); else the folder is emptied: parts of
+    another job (another input, other settings) cannot be joined with these."""
     try:
         state = json.loads((folder / STATE).read_text())
         if state.get("key") == key:
-            return {k: int(v) for k, v in state.get("done", {}).items()}
-    except (OSError, ValueError, AttributeError):
+            return ([Range(first, last) for first, last in state["plan"]],
+                    {k: int(v) for k, v in state.get("done", {}).items()})
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         pass
     for path in folder.iterdir():
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-    return {}
+    return None, {}
 
 
-def _save_state(folder: Path, key: str, done: dict[str, int]) -> None:
+def _save_state(folder: Path, key: str, plan: list[Range], done: dict[str, int]) -> None:
     temporary = folder / f".{STATE}.{os.getpid()}"
-    temporary.write_text(json.dumps({"key": key, "done": done}, sort_keys=True))
+    temporary.write_text(json.dumps({"key": key, "plan": [[r.first, r.last] for r in plan], "done": done},
+                                    sort_keys=True))
     os.replace(temporary, folder / STATE)
 
 
@@ -254,8 +263,8 @@ class RangeWorker:
         check_storage(Path(input_path), Path(folder), self.node)
         return self.node
 
-    def pid(self) -> int:
-        return os.getpid()
+    def call(self, function: Callable, args: tuple) -> Any:
+        return function(*args)
 
     def run(self, task: Callable, args: tuple, final: str, tally, key: str) -> int:
         """`task(interpolator, *args, path, progress)` writes a temporary, renamed to `final` once
@@ -308,7 +317,9 @@ class Executor:
 
     where: ClusterAddress
     workers: int | None = None  # None: local:N's N, one per GPU, or one per node
-    range_frames: int = 1000
+    # None: one range per worker. Each range reads the clip from its first frame (see `ranges`), so
+    # more ranges than workers cost decoding; smaller ranges lose less to a dead worker or a Ctrl-C.
+    range_frames: int | None = None
     gpu: bool = False  # one GPU per worker (`--device cuda`)
 
 
@@ -336,36 +347,71 @@ def _start_workers(ray, executor: Executor, build: Callable[[], Any], count: int
             for _ in range(count)]
 
 
-def run_tasks(executor: Executor, build: Callable[[], Any], tasks: list[tuple[str, Callable, tuple, Path]],
-              check_inputs: list[Path], check_folders: list[Path], progress: Progress = no_progress,
-              expected: Callable[[dict[str, tuple[int, int | None]]], int | None] | None = None,
-              on_done: Callable[[str, int], None] | None = None, *, ray) -> ClusterResult:
-    """Run `tasks` (key, function, args, final path) on the cluster's workers, each worker pulling
-    the next task when it finishes one. Every worker first checks the storage (`check_inputs`
-    readable, `check_folders` writable). `progress(done, total)` sums every task's frames;
-    `expected(reports)` estimates the total from what the tasks reported so far.
-    `on_done(key, frames)` is called as each task finishes (the resume record)."""
-    started = time.perf_counter()
-    result = ClusterResult(output=Path(tasks[0][3]) if tasks else Path("."))
-    count = min(worker_count(ray, executor.where, executor.workers, executor.gpu), max(1, len(tasks)))
-    actors = _start_workers(ray, executor, build, count)
-    Tally = ray.remote(num_cpus=0)(_Tally)
-    tally = Tally.remote()
-    result.workers = count
-    try:
-        # Each worker checks the storage, and says whether its model loaded, before any work; every
-        # answer is collected, so that no failure is left for Ray to print.
-        failure = None
-        for ref in [actor.check.remote(str(path), str(folder)) for actor in actors
-                    for path, folder in zip(check_inputs, check_folders)]:
+class Pool:
+    """The cluster's workers for one job: started and checked on entry (each worker confirms the
+    storage, and that its model loaded, before any work), killed on exit."""
+
+    def __init__(self, ray, executor: Executor, build: Callable[[], Any], count: int, check_inputs: list[Path],
+                 check_folders: list[Path]):
+        self.ray, self.executor, self.build, self.count = ray, executor, build, count
+        self.checks = list(zip(check_inputs, check_folders))
+        self.actors: list = []
+        self.nodes: list[str] = []
+        self.startup_seconds = 0.0
+
+    def __enter__(self) -> "Pool":
+        started = time.perf_counter()
+        self.actors = _start_workers(self.ray, self.executor, self.build, self.count)
+        try:
+            self.nodes = sorted(set(self._gather([actor.check.remote(str(path), str(folder))
+                                                  for actor in self.actors for path, folder in self.checks],
+                                                 "starting a worker")))
+        except BaseException:
+            self.__exit__()
+            raise
+        self.startup_seconds = time.perf_counter() - started
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # Done, or stopped (Ctrl-C, SIGTERM, a failed range): the workers go, their running tasks
+        # with them (a running actor task cannot be cancelled, its process can be killed); the
+        # finished parts stay for a resume, the killed ones' temporaries are cleared by the next run.
+        for actor in self.actors:
             try:
-                result.nodes.append(ray.get(ref))
+                self.ray.kill(actor, no_restart=True)
+            except Exception:  # already gone
+                pass
+
+    def _gather(self, refs: list, what: str) -> list:
+        """Every answer, in order; the first failure raised once all are in, so that none is left
+        for Ray to print."""
+        answers, failure = [], None
+        for ref in refs:
+            try:
+                answers.append(self.ray.get(ref))
             except Exception as exc:
-                failure = failure or _as_vnn_error(exc, "starting a worker")
+                failure = failure or _as_vnn_error(exc, what)
         if failure is not None:
             raise failure
-        result.nodes = sorted(set(result.nodes))
-        result.startup_seconds = time.perf_counter() - started
+        return answers
+
+    def map(self, function: Callable, calls: list[tuple], what: str) -> list:
+        """`function(*args)` for each of `calls`, spread over the workers (small jobs: a scan)."""
+        refs = [self.actors[i % len(self.actors)].call.remote(function, args) for i, args in enumerate(calls)]
+        return self._gather(refs, what)
+
+    def run(self, tasks: list[tuple[str, Callable, tuple, Path]], progress: Progress = no_progress,
+            expected: Callable[[dict[str, tuple[int, int | None]]], int | None] | None = None,
+            on_done: Callable[[str, int], None] | None = None) -> ClusterResult:
+        """Run `tasks` (key, function, args, final path), each worker pulling the next when it
+        finishes one. `progress(done, total)` sums every task's frames; `expected(reports)`
+        estimates the total from what the tasks reported so far; `on_done(key, frames)` is called as
+        each task finishes (the resume record)."""
+        ray = self.ray
+        started = time.perf_counter()
+        result = ClusterResult(output=Path("."), workers=len(self.actors), nodes=self.nodes,
+                               startup_seconds=self.startup_seconds)
+        tally = ray.remote(num_cpus=0)(_Tally).remote()
         queue = list(tasks)
         running: dict[Any, tuple[Any, str]] = {}
         finished: dict[str, int] = {}
@@ -374,7 +420,7 @@ def run_tasks(executor: Executor, build: Callable[[], Any], tasks: list[tuple[st
             key, function, args, final = queue.pop(0)
             running[actor.run.remote(function, args, str(final), tally, key)] = (actor, key)
 
-        for actor in actors:
+        for actor in self.actors:
             if queue:
                 submit(actor)
         while running:
@@ -393,19 +439,11 @@ def run_tasks(executor: Executor, build: Callable[[], Any], tasks: list[tuple[st
             reports, result.retried = ray.get(tally.read.remote())
             reports.update({key: (frames, frames) for key, frames in finished.items()})
             progress(sum(done for done, _ in reports.values()), expected(reports) if expected else None)
+        ray.kill(tally)
         result.frames_out = sum(finished.values())
         result.parts = len(finished)
-    finally:
-        # Done, or stopped (Ctrl-C, SIGTERM, a failed range): the workers go, their running tasks
-        # with them (a running actor task cannot be cancelled, its process can be killed); the
-        # finished parts stay for a resume, the killed ones' temporaries are cleared by the next run.
-        for actor in actors:
-            try:
-                ray.kill(actor, no_restart=True)
-            except Exception:  # already gone
-                pass
-    result.seconds = time.perf_counter() - started
-    return result
+        result.seconds = time.perf_counter() - started
+        return result
 
 
 def shutdown(ray, owned: bool) -> None:
@@ -455,10 +493,10 @@ def scene_cuts_near(input_path: Path, boundaries: list[int], reach: int, thresho
     return cuts
 
 
-def job_key(input_path: Path, settings: str, ranges: list[Range]) -> str:
-    """What makes a rerun the same job: the input (where, size, time), the settings, the plan."""
+def job_key(input_path: Path, settings: str) -> str:
+    """What makes a rerun the same job: the input (where, size, time) and the settings."""
     stat = Path(input_path).stat()
-    facts = [str(Path(input_path).resolve()), stat.st_size, stat.st_mtime_ns, settings, [str(r) for r in ranges]]
+    facts = [str(Path(input_path).resolve()), stat.st_size, stat.st_mtime_ns, settings]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
 
@@ -487,42 +525,44 @@ def run_clip(executor: Executor, input_path: Path, output: Path, runtime, sectio
     if expected_total is None and n_frames > 1:  # for the progress's ETA; the parts say the real count
         rate = section.fps if command == "interpolate" else (section.fps or source.fps) * section.factor
         expected_total = (n_frames - 1) * section.factor + 1 if rate is None else round(n_frames / source.fps * rate)
+    settings = json.dumps([command, audio, repr(replace(options, overwrite=False)), repr(workflow),
+                           section.model_dump_json(), runtime.device, runtime.half, [str(p) for p in runtime.plugins]])
+    key = job_key(input_path, settings)
+    folder = parts_folder(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    ranges, recorded = _load_state(folder, key)
+    _clear_temporaries(folder)
+    suffix = "" if folder_output else ".mkv"
+    job = dict(command=command, factor=section.factor, fps=section.fps, audio=audio,
+               options=replace(options, overwrite=False), image_fps=section.image_fps, workflow=workflow)
     ray, owned = connect(executor.where)
     try:
         count = worker_count(ray, executor.where, executor.workers, executor.gpu)
-        ranges = plan_ranges(n_frames, executor.range_frames, count)
-        if len(ranges) > 1:
-            size = ranges[0].last + 1
-            cuts = scene_cuts_near(input_path, [r.first for r in ranges[1:]], int(size * 0.1), workflow.scene_threshold)
-            ranges = plan_ranges(n_frames, executor.range_frames, count, cuts)
-        folder = parts_folder(output)
-        folder.mkdir(parents=True, exist_ok=True)
-        settings = json.dumps([command, audio, repr(replace(options, overwrite=False)), repr(workflow), section.model_dump_json(),
-                               runtime.device, runtime.half, [str(p) for p in runtime.plugins]])
-        key = job_key(input_path, settings, ranges)
-        kept = _load_state(folder, key)
-        _clear_temporaries(folder)
-        suffix = "" if folder_output else ".mkv"
-        parts = [folder / Path(r.name).with_suffix(suffix) for r in ranges]
-        # A part under its final name is complete (renamed into place when done), so it is kept
-        # even if the driver stopped before recording it.
-        kept = {part.name: kept.get(part.name, 0) for part in parts if part.exists()}
-        job = dict(command=command, factor=section.factor, fps=section.fps, audio=audio,
-                   options=replace(options, overwrite=False), image_fps=section.image_fps, workflow=workflow)
-        task = partial(_run_range, **job)
-        todo = [(part.name, task, (input_path, r.first, r.last), part)
-                for r, part in zip(ranges, parts) if part.name not in kept]
-        resumed = sum(kept.values())
-
-        def on_done(name: str, frames: int) -> None:
-            kept[name] = frames
-            _save_state(folder, key, kept)
-
         result = ClusterResult(output=output)
-        if todo:
-            result = run_tasks(executor, partial(_build, runtime, section), todo, [input_path], [folder],
-                               lambda done, total: progress(done + resumed, total),
-                               lambda reports: expected_total, on_done, ray=ray)
+        with Pool(ray, executor, partial(_build, runtime, section), count, [input_path], [folder]) as pool:
+            if ranges is None:  # a new job: its plan, kept for a resume
+                ranges = plan_ranges(n_frames, executor.range_frames, count)
+                if len(ranges) > 1:  # the workers look for cuts near the boundaries, side by side
+                    reach = int((ranges[0].last + 1) * _SLACK)
+                    calls = [(input_path, [r.first], reach, workflow.scene_threshold) for r in ranges[1:]]
+                    cuts = [cut for found in pool.map(scene_cuts_near, calls, "looking for scene cuts") for cut in found]
+                    ranges = plan_ranges(n_frames, executor.range_frames, count, cuts)
+                _save_state(folder, key, ranges, {})
+            parts = [folder / (Path(r.name).stem + suffix) for r in ranges]
+            # A part under its final name is complete (renamed into place when done), so it is kept
+            # even if the driver stopped before recording it.
+            kept = {part.name: recorded.get(part.name, 0) for part in parts if part.exists()}
+            todo = [(part.name, partial(_run_range, **job), (input_path, r.first, r.last), part)
+                    for r, part in zip(ranges, parts) if part.name not in kept]
+            resumed = sum(kept.values())
+
+            def on_done(name: str, frames: int) -> None:
+                kept[name] = frames
+                _save_state(folder, key, ranges, kept)
+
+            if todo:
+                result = pool.run(todo, lambda done, total: progress(done + resumed, total),
+                                  lambda reports: expected_total, on_done)
         result.output, result.parts, result.resumed = output, len(ranges), len(ranges) - len(todo)
         result.joined = join_parts(parts, output, source=input_path, overwrite=options.overwrite)
         result.frames_out = result.joined.frames
@@ -559,8 +599,12 @@ def run_files(executor: Executor, jobs: list[tuple[Path, Path]], runtime, sectio
             return ClusterResult(output=Path("."), resumed=len(jobs))
         for _, out in todo:
             out.parent.mkdir(parents=True, exist_ok=True)
-        result = run_tasks(executor, partial(_build, runtime, section), tasks, [p for p, _ in todo],
-                           [o.parent for _, o in todo], progress, ray=ray)
+        count = min(worker_count(ray, executor.where, executor.workers, executor.gpu), len(tasks))
+        # Each worker checks each folder the batch reads and writes (not each file: a batch may hold thousands).
+        folders = sorted({(p.parent, o.parent) for p, o in todo})
+        with Pool(ray, executor, partial(_build, runtime, section), count, [p for p, _ in folders],
+                  [o for _, o in folders]) as pool:
+            result = pool.run(tasks, progress)
         result.resumed = len(jobs) - len(todo)
         return result
     finally:
