@@ -356,6 +356,7 @@ class Pool:
         self.ray, self.executor, self.build, self.count = ray, executor, build, count
         self.checks = list(zip(check_inputs, check_folders))
         self.actors: list = []
+        self.running: dict[Any, tuple[Any, str]] = {}  # a task's result -> (its worker, its key)
         self.nodes: list[str] = []
         self.startup_seconds = 0.0
 
@@ -376,6 +377,11 @@ class Pool:
         # Done, or stopped (Ctrl-C, SIGTERM, a failed range): the workers go, their running tasks
         # with them (a running actor task cannot be cancelled, its process can be killed); the
         # finished parts stay for a resume, the killed ones' temporaries are cleared by the next run.
+        for ref in self.running:  # cancelled first, so that Ray does not line them up for a retry
+            try:
+                self.ray.cancel(ref)
+            except Exception:  # finished meanwhile
+                pass
         for actor in self.actors:
             try:
                 self.ray.kill(actor, no_restart=True)
@@ -413,7 +419,7 @@ class Pool:
                                startup_seconds=self.startup_seconds)
         tally = ray.remote(num_cpus=0)(_Tally).remote()
         queue = list(tasks)
-        running: dict[Any, tuple[Any, str]] = {}
+        running = self.running
         finished: dict[str, int] = {}
 
         def submit(actor) -> None:
@@ -570,6 +576,10 @@ def run_clip(executor: Executor, input_path: Path, output: Path, runtime, sectio
         shutil.rmtree(folder, ignore_errors=True)  # joined: the parts have served
         result.seconds = time.perf_counter() - started
         return result
+    except BaseException:
+        if not any(path.name != STATE for path in folder.iterdir()):  # nothing finished to resume from
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         shutdown(ray, owned)
 
