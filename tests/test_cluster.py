@@ -189,3 +189,14 @@ def test_a_folder_batch_runs_one_task_per_file(vnn, work, ray_local):
     assert sorted(p.name for p in (work / "there").iterdir()) == ["c1.mp4", "c2.mp4"]  # no temporaries left
     again = vnn("interpolate", "clips", "-o", "there", "--cluster", "local:2", "--progress", "none")
     assert again.code == 0 and "resumed: 2 outputs" in again.out, again
+
+
+@pytest.mark.slow
+def test_a_folder_of_frames_is_the_single_runs_png_for_png(vnn, work, ray_local):
+    clip = write_clip(work / "cut.mp4", two_shots(30, 64, 48))
+    assert vnn("interpolate", clip, "--preset", "fast", "-o", "here", "--progress", "none").code == 0
+    result = vnn("interpolate", clip, "--preset", "fast", "-o", "there", "--cluster", "local:2", "--progress", "none")
+    assert result.code == 0, result
+    here, there = sorted((work / "here").iterdir()), sorted((work / "there").iterdir())
+    assert [p.name for p in here] == [p.name for p in there] and len(here) == 59
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(here, there))

@@ -271,7 +271,9 @@ class RangeWorker:
         complete: a worker killed before that leaves no file under the final name. Returns the
         frames written."""
         final_path = Path(final)
-        temporary = final_path.with_name(f".{final_path.stem}.{socket.gethostname()}-{os.getpid()}{final_path.suffix}")
+        # Hidden, and no dot but the final's own suffix: a folder part stays a folder (no suffix).
+        host = socket.gethostname().replace(".", "-")
+        temporary = final_path.with_name(f".{final_path.stem}-{host}-{os.getpid()}{final_path.suffix}")
         last = [0.0]
 
         def progress(done: int, total: int | None) -> None:
