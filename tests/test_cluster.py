@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import moving_frames, write_clip
-from vnn_cli.core.errors import OutputError
+from vnn_cli.core.errors import Interrupted, OutputError
 from vnn_cli.core.settings import InterpolateSettings, RuntimeSettings
 from vnn_cli.render.cluster import (ClusterAddress, Executor, Range, check_storage, parts_folder, plan_ranges,
                                     run_clip, scene_cuts_near)
@@ -162,7 +162,7 @@ def test_an_interrupted_job_resumes_from_its_finished_parts(work, ray_local):
         if list(folder.glob("part_*.mkv")):
             raise KeyboardInterrupt  # as Ctrl-C raises it in the driver
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted, match=r"SIGINT; \d finished part\(s\) kept in .*; the same command resumes"):
         run_clip(executor, clip, output, RuntimeSettings(device="cpu"), section, options=LOSSLESS,
                  workflow=Workflow(), progress=interrupt_after_a_part)
     finished = sorted(p.name for p in folder.glob("part_*.mkv"))

@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..core.errors import InputError, OutputError, SettingsError, VnnError
+from ..core.errors import InputError, Interrupted, OutputError, SettingsError, VnnError
 from ..core.progress import Progress, no_progress
 
 INSTALL_HINT = "--cluster needs Ray, an optional extra: pip install 'vnn[cluster]'"
@@ -578,6 +578,13 @@ def run_clip(executor: Executor, input_path: Path, output: Path, runtime, sectio
         shutil.rmtree(folder, ignore_errors=True)  # joined: the parts have served
         result.seconds = time.perf_counter() - started
         return result
+    except (KeyboardInterrupt, Interrupted) as exc:  # the user stopping: say what the same command resumes from
+        finished = [path for path in folder.iterdir() if path.name != STATE]
+        if not finished:
+            shutil.rmtree(folder, ignore_errors=True)
+        signal_name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        kept = f"{len(finished)} finished part(s) kept in {folder}; the same command resumes" if finished else ""
+        raise Interrupted(signal_name, kept) from None
     except BaseException:
         if not any(path.name != STATE for path in folder.iterdir()):  # nothing finished to resume from
             shutil.rmtree(folder, ignore_errors=True)
