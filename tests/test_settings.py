@@ -252,8 +252,15 @@ def test_environment_of_other_commands_and_other_uses_is_accepted(vnn, here, mon
     monkeypatch.setenv("VNN_SLOWMO_AUDIO", "drop")  # another command's setting
     monkeypatch.setenv("VNN_VGG_WEIGHTS", "vgg.pth")  # read where it is used, not a setting
     monkeypatch.setenv("VNN_CPU_BF16", "0")
-    monkeypatch.setenv("VNN_MYPLUGIN_LEVEL", "3")  # nothing like a setting: a plugin's own
     assert config_json(vnn)["interpolate"]["factor"] == 2
+
+
+def test_environment_variables_like_no_setting_are_reported_and_left_to_plugins(vnn, here, monkeypatch):
+    monkeypatch.setenv("VNN_MYPLUGIN_LEVEL", "3")  # nothing like a setting: perhaps a plugin's own
+    result = vnn("config", "interpolate")
+    assert result.code == 0, result
+    assert [line for line in result.err.splitlines() if line.strip()] == [
+        "vnn: warning: environment variable VNN_MYPLUGIN_LEVEL matches no vnn setting: vnn ignores it (a plugin may read it)"]
 
 
 @pytest.mark.parametrize(("toml", "key", "value"), [

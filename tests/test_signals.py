@@ -39,8 +39,8 @@ class SlowBlend(FrameInterpolator):
     def forward(self, frame0, frame1, t):
         SlowBlend.calls += 1
         if SlowBlend.calls == 3:
-            Path(os.environ["VNN_TEST_MARKER"]).touch()
-        time.sleep(float(os.environ.get("VNN_TEST_DELAY", "0.1")))
+            Path(os.environ["TEST_SLOW_MARKER"]).touch()
+        time.sleep(float(os.environ.get("TEST_SLOW_DELAY", "0.1")))
         t = as_time_tensor(t, frame0)
         return (1 - t) * frame0 + t * frame1
 '''
@@ -80,7 +80,7 @@ class Run:
         self.work = work
         self.marker = work / "reached-frame-3"
         self.marker.unlink(missing_ok=True)
-        env = {**os.environ, "VNN_TEST_MARKER": str(self.marker), "VNN_TEST_DELAY": str(delay),
+        env = {**os.environ, "TEST_SLOW_MARKER": str(self.marker), "TEST_SLOW_DELAY": str(delay),
                "XDG_CONFIG_HOME": str(work / "no-config"), "COLUMNS": "200"}
         self.proc = subprocess.Popen([sys.executable, "-m", "vnn_cli", *map(str, args)], cwd=work, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -176,7 +176,7 @@ def _cluster_settings(params: dict) -> ClusterSettings:
     flag = params.pop("cluster")
     if flag is not None:
         ClusterAddress.parse(flag)  # its refusal names --cluster, where the settings' would say address
-    _, cluster = resolve("cluster", {"address": flag}, params.get("config"))
+    _, cluster = resolve("cluster", {"address": flag}, params.get("config"), check_env=False)  # settings_for checks it
     return cluster
 
 

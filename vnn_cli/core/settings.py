@@ -15,13 +15,14 @@ import os
 import re
 import sys
 import typing
+import warnings
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
 
-from .errors import SettingsError
+from .errors import SettingsError, VnnWarning
 from .presets import DEFAULT_PRESET, PRESETS, Preset, resolve_model
 from .timing import MAX_FACTOR, parse_rate
 
@@ -325,7 +326,7 @@ def _env_value(model: type[Settings], key: str, raw: str) -> Any:
 
 
 # VNN_* variables vnn reads that are not settings: each is read where it is used.
-OTHER_VARIABLES = {"VNN_VGG_WEIGHTS", "VNN_CPU_BF16"}
+OTHER_VARIABLES = {"VNN_VGG_WEIGHTS", "VNN_CPU_BF16", "VNN_PROGRESS_INTERVAL"}
 
 
 def setting_variables() -> set[str]:
@@ -339,7 +340,8 @@ def setting_variables() -> set[str]:
 def check_environment(environ: dict[str, str]) -> None:
     """A VNN_* variable that sets nothing is refused, as a misspelled key in the config file is,
     where it is meant as a setting: under a command's name (VNN_INTERPOLATE_FACTR), or close to a
-    setting's (VNN_DEVICES). Others (VNN_MYPLUGIN_LEVEL) are left to the plugin or tool that reads them."""
+    setting's (VNN_DEVICES). Others (VNN_MYPLUGIN_LEVEL) are reported in one warning line each and
+    left to the plugin or tool that may read them."""
     known = setting_variables()
     commands = {f"VNN_{command.upper()}_": command for command in SECTIONS}
     for name in sorted(environ):
@@ -351,6 +353,8 @@ def check_environment(environ: dict[str, str]) -> None:
             raise SettingsError(f"environment variable {name} matches no setting; did you mean {close[0]}?")
         if command is not None:
             raise SettingsError(f"environment variable {name} matches no setting of {command} (see `vnn config {command}`)")
+        warnings.warn(VnnWarning(f"environment variable {name} matches no vnn setting: vnn ignores it "
+                                 "(a plugin may read it)"))
 
 
 def env_layer(command: str | None, environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -369,8 +373,10 @@ def env_layer(command: str | None, environ: dict[str, str] | None = None) -> dic
 
 
 def resolve(command: str | None, flags: dict[str, Any], config: Path | None = None,
-            environ: dict[str, str] | None = None) -> tuple[RuntimeSettings, Settings | None]:
-    """Merge the layers for `command` and validate them; flags left at None count as not given."""
+            environ: dict[str, str] | None = None, *, check_env: bool = True) -> tuple[RuntimeSettings, Settings | None]:
+    """Merge the layers for `command` and validate them; flags left at None count as not given.
+    `check_env`: report VNN_* variables that set nothing (once a command: a second section read
+    for the same run passes False)."""
     layers: list[tuple[str, dict[str, Any]]] = []
     path = find_config(config)
     if path is not None:
@@ -380,7 +386,8 @@ def resolve(command: str | None, flags: dict[str, Any], config: Path | None = No
             file_layer["plugins"] = [path.parent / Path(p).expanduser() for p in file_layer["plugins"]]
         file_layer.update(data.get(command, {}) if command else {})
         layers.append((f"config {path}", file_layer))
-    check_environment(dict(os.environ if environ is None else environ))
+    if check_env:
+        check_environment(dict(os.environ if environ is None else environ))
     layers.append(("environment", env_layer(command, environ)))
     layers.append(("command line", {k: v for k, v in flags.items() if v is not None and v != ()}))
     merged: dict[str, Any] = {}
