@@ -44,7 +44,7 @@ def output_times(timing, times: list[Fraction], end: Fraction) -> list[Fraction]
     shown = []
     for a, b in zip(times, times[1:]):
         shown += [a + t * (b - a) for t in timing.between(a, b)]
-    shown += [times[-1] + Fraction(k, 10**9) for k in range(timing.tail(times[-1], end))]  # repeats of the last
+    shown += [times[-1] + Fraction(k, 10**9) for k in range(len(timing.tail(times[-1], end)))]  # repeats of the last
     return shown
 
 

@@ -4,8 +4,8 @@ Input frames carry their own times in seconds (from the container's timestamps, 
 frame rate is followed as recorded, or i/fps for a constant rate). A timing answers per pair of
 consecutive input frames, so video streams through without knowing its length in advance:
 `between(start, end)` lists the times in [0, 1) of the outputs between the input shown at `start`
-and the next one shown at `end` (0 is the left input itself), and `tail(start, end)` how many
-outputs repeat the last input, shown from `start` until the clip ends at `end`.
+and the next one shown at `end` (0 is the left input itself), and `tail(start, end)` the times (in
+seconds) of the outputs that repeat the last input, shown from `start` until the clip ends at `end`.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ MAX_FACTOR = 64
 class Timing(Protocol):
     def between(self, start: Fraction, end: Fraction) -> list[Fraction]: ...
 
-    def tail(self, start: Fraction, end: Fraction) -> int: ...
+    def tail(self, start: Fraction, end: Fraction) -> list[Fraction]: ...
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class FactorTiming:
     def between(self, start: Fraction, end: Fraction) -> list[Fraction]:
         return [Fraction(k, self.factor) for k in range(self.factor)]
 
-    def tail(self, start: Fraction, end: Fraction) -> int:
-        return 1
+    def tail(self, start: Fraction, end: Fraction) -> list[Fraction]:
+        return [Fraction(start)]  # the last input itself
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,9 @@ class RateTiming:
         span = Fraction(end) - Fraction(start)
         return [(Fraction(k) / self.target_fps - start) / span for k in ks]
 
-    def tail(self, start: Fraction, end: Fraction) -> int:
-        return max(0, self._first_output_at_or_after(end) - self._first_output_at_or_after(start))
+    def tail(self, start: Fraction, end: Fraction) -> list[Fraction]:
+        ks = range(self._first_output_at_or_after(start), self._first_output_at_or_after(end))
+        return [Fraction(k) / self.target_fps for k in ks]
 
 
 def constant_rate_times(n_inputs: int, fps: Fraction) -> list[Fraction]:
@@ -71,7 +72,7 @@ def output_count(timing: Timing, times: list[Fraction], end: Fraction) -> int:
     if not times:
         return 0
     inner = sum(len(timing.between(a, b)) for a, b in zip(times, times[1:]))
-    return inner + timing.tail(times[-1], end)
+    return inner + len(timing.tail(times[-1], end))
 
 
 def check_rate(rate: Fraction, source_fps: Fraction, asked: str) -> None:

@@ -17,7 +17,6 @@ the model on batches that hold none of its outputs, and stops once past the rang
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.model_api import Neighbours
 from ..core.result import JobResult
-from ..core.timing import RateTiming, Timing
+from ..core.timing import Timing
 from ..safeguards.dedup import is_duplicate
 from ..safeguards.fallback import decide, judge_for, stand_in, within_scene
 from ..safeguards.scenes import is_scene_cut
@@ -214,14 +213,6 @@ class Synthesis:
                 else:
                     yield at, OutputFrame(model_frame, left)
 
-    def _tail_times(self, last: Fraction, count: int) -> list[Fraction]:
-        """When the outputs after the last input are shown: at k/target for a rate, else (a factor:
-        one output) at the last input's own time."""
-        if isinstance(self.timing, RateTiming):
-            first = math.ceil(last * self.timing.target_fps)
-            return [Fraction(first + k) / self.timing.target_fps for k in range(count)]
-        return [last] * count
-
     def outputs(self, shown: Iterable[Shown], clip_end: Callable[[Shown], Fraction]) -> Iterator[OutputFrame]:
         """Every output in order; in a range run, `Outside` for those before the range, and none
         from the first one after it."""
@@ -267,8 +258,7 @@ class Synthesis:
         if previous.index == 0 and self.result.duplicates == 0:
             raise InputError("only one frame: interpolation needs at least two")
         yield from self._emit(pending)
-        count = self.timing.tail(previous.time, clip_end(previous))
-        for offset, at in enumerate(self._tail_times(previous.time, count)):
+        for offset, at in enumerate(self.timing.tail(previous.time, clip_end(previous))):
             yield at, OutputFrame(None if next_output + offset < self.skip else previous.frame, previous.frame)
 
 
