@@ -124,7 +124,8 @@ def join_parts(parts: Sequence[Path], output: Path, *, source: Path | None = Non
         raise OutputError(f"cannot join into {output.name} without re-encoding: {container.name} holds "
                           f"{container.holds_text}, not the parts' {codec}; join into {Path(files[0]).suffix} "
                           f"(as the parts)")
-    streams = probe(source_path).streams if source_path.is_file() else None
+    info = probe(source_path) if source_path.is_file() else None
+    streams = info.streams if info is not None else None
     with tempfile.TemporaryDirectory(prefix="vnn-join-") as work, atomic_file(output) as temp:
         listing = Path(work) / "parts.ffconcat"
         lines = ["ffconcat version 1.0"] + ["file '" + str(p.resolve()).replace("'", "'\\''") + "'" for p in files]
@@ -134,7 +135,7 @@ def join_parts(parts: Sequence[Path], output: Path, *, source: Path | None = Non
             chapters = Path(work) / "chapters.ffmeta"
             mux = muxing(streams, container, audio=settings.get("audio") == "True",
                          audio_filter=None if settings.get("audio_filter") in (None, "None") else settings["audio_filter"],
-                         stretch=float(settings.get("stretch", 1)), source_fps=probe(source_path).fps,
+                         stretch=float(settings.get("stretch", 1)), source_fps=info.fps,
                          out_fps=Fraction(settings["fps"]), chapters_path=chapters)
             if mux.chapters is not None:
                 chapters.write_text(mux.chapters)
