@@ -127,12 +127,17 @@ def stream_pix_fmt(description: str) -> str:
     return name[0] if name and name[0] != "none" else ""
 
 
+def _video_block(description: str) -> str:
+    """The first video stream's lines in `ffmpeg -i` text: its stream line and its metadata."""
+    block = re.search(r"Stream #\S+.*?: Video: .*?(?=\n\s*Stream #|\Z)", description, re.S)
+    return block[0] if block else ""
+
+
 def stream_rotation(description: str) -> int:
     """Degrees (0, 90, 180, 270) the first video stream is turned for display, from its display
     matrix ("Display Matrix: rotation of -90.00 degrees"; older ffmpeg: "displaymatrix: ...").
     A bare `rotate` tag is not trusted: ffmpeg turns the decoded frames by the matrix alone."""
-    block = re.search(r"Stream #\S+.*?: Video: .*?(?=\n\s*Stream #|\Z)", description, re.S)
-    turn = re.search(r"display ?matrix: rotation of (-?[\d.]+)", block[0], re.I) if block else None
+    turn = re.search(r"display ?matrix: rotation of (-?[\d.]+)", _video_block(description), re.I)
     return round(float(turn[1]) / 90) * 90 % 360 if turn else 0
 
 
@@ -141,8 +146,7 @@ def stream_picture(description: str, pix_fmt: str, rotation: int = 0) -> Picture
     (or the same without brackets), the field order in the pixel-format parentheses
     (`yuv420p(tv, bt709, top first)`), and alpha: the pixel format's, or for VP8/VP9 in WebM,
     where ffmpeg's own decoder reports yuv420p and drops the plane, the `alpha_mode : 1` metadata."""
-    block = re.search(r"Stream #\S+.*?: Video: .*?(?=\n\s*Stream #|\Z)", description, re.S)
-    block = block[0] if block else ""
+    block = _video_block(description)
     stream_line = block.split("\n", 1)[0]
     sar = re.search(r"SAR (\d+):(\d+)", stream_line)
     aspect = Fraction(int(sar[1]), int(sar[2])) if sar and int(sar[1]) and int(sar[2]) else Fraction(1)
