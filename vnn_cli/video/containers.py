@@ -20,7 +20,7 @@ from pathlib import Path
 from ..core.atomic import final_name
 from ..core.errors import OutputError
 from .ffmpeg import ffmpeg_exe
-from .pixfmt import pix_fmt_alpha, pix_fmt_bits, pix_fmt_chroma
+from .pixfmt import pix_fmt_alpha, pix_fmt_bits, pix_fmt_chroma, pix_fmt_is_rgb
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,7 @@ def encodes_yuv(codec: str, supported: tuple[str, ...]) -> bool:
         return False
     if _YUV420.search(codec):
         return True
-    return bool(supported) and not any(re.match(r"(rgb|bgr|gbr|argb|abgr|0rgb|0bgr|pal8|gray|monow|monob|ya)", f)
-                                       for f in supported)
+    return bool(supported) and not any(pix_fmt_is_rgb(f) for f in supported)
 
 
 # The YUV encoders that keep an alpha plane, and its format. VP8 and VP9 take it in 8-bit 4:2:0 only

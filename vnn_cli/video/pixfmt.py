@@ -35,6 +35,15 @@ _CHROMA_FAMILIES = (("420", r"^(nv12|nv21|p01\d|p016)"), ("422", r"^(nv16|nv20|p
                     ("444", r"^(nv24|nv42|p41\d|p416|ayuv|vuy|xv\d)"))
 
 
+# Pixel formats with no chroma to convert: RGB, palettes, gray (and gray with alpha).
+_RGB_PIX_FMT = re.compile(r"^(rgb|bgr|gbr|argb|abgr|0rgb|0bgr|x2rgb|x2bgr|pal8|gray|ya\d|monow|monob)")
+
+
+def pix_fmt_is_rgb(pix_fmt: str) -> bool:
+    """True for RGB, palette and gray formats, where no colour matrix applies."""
+    return bool(_RGB_PIX_FMT.match(pix_fmt))
+
+
 def pix_fmt_alpha(pix_fmt: str) -> bool:
     return bool(_ALPHA_PIX_FMT.match(pix_fmt))
 

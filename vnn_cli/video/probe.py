@@ -17,7 +17,7 @@ from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 from ..core.errors import InputError
 from .colour import Colour, parse_colour, read_hdr_metadata
 from .ffmpeg import ffmpeg_exe, quote_path
-from .pixfmt import pix_fmt_alpha, pix_fmt_bits, pix_fmt_chroma
+from .pixfmt import pix_fmt_alpha, pix_fmt_bits, pix_fmt_chroma, pix_fmt_is_rgb
 from .streams import SourceStreams, parse_streams
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif", ".ts", ".mts", ".y4m"}
@@ -69,7 +69,7 @@ class VideoInfo:
     def is_yuv(self) -> bool:
         """Stored as luma and chroma (nearly all video), where the colour matrix matters; not RGB,
         a palette or gray."""
-        return not re.match(r"(rgb|bgr|gbr|argb|abgr|0rgb|0bgr|pal8|gray|ya8|ya16|monow|monob|x2rgb|x2bgr)", self.pix_fmt)
+        return not pix_fmt_is_rgb(self.pix_fmt)
 
 
 def exact_rate(fps: float) -> Fraction:
