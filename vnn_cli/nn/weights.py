@@ -139,7 +139,9 @@ def resolve_weights(name: str, weights: Path | str | None) -> Path | None:
         return default_weights_path(registry.get_model(name).factory)
     path = Path(weights)
     shipped = weights_dir() / f"{path.name}.safetensors"
-    if not path.exists() and path.suffix == "" and path.parent == Path(".") and shipped.exists():
+    # A shipped name may hold a dot (`rife-4.25`): any suffix but a weights file's own is a name.
+    is_name = path.suffix not in (".safetensors", ".pt", ".pth") and path.parent == Path(".")
+    if not path.exists() and is_name and shipped.exists():
         return shipped
     return path
 
