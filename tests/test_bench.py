@@ -17,10 +17,11 @@ from vnn_cli.bench.memory import PeakMemory
 from vnn_cli.bench.report import CSV_FIELDS, write_examples
 from vnn_cli.bench.results import EndToEnd, Example
 from vnn_cli.bench.run import check_targets
+from vnn_cli.bench.splits import label_clips, not_found
 from vnn_cli.bench.speed import MINTERPOLATE_E2E, Throughput, minterpolate_throughput, preset_run, trim_clip
 from vnn_cli.core.errors import OutputError, UnknownNameError
 from vnn_cli.eval.metrics import PSNR_CAP
-from vnn_cli.core.settings import BenchSettings
+from vnn_cli.core.settings import BenchSettings, resolve
 from vnn_cli.video.reader import VideoReader
 
 FAST = ("--sizes", "64x48", "--runs", "1", "--frames", "9")
@@ -276,3 +277,105 @@ def test_examples_go_into_an_empty_folder_but_never_over_a_file(tmp_path):
     with pytest.raises(OutputError, match="is a file"):
         write_examples(tmp_path / "crops", [crop], overwrite=True)
     assert (tmp_path / "crops").read_text() == "a file"
+
+
+# --- the tuning / validation split ---------------------------------------------------------------
+
+QUICK = ("--methods", "blend,dup", "--sizes", "none", "--no-e2e", "--runs", "1", "--frames", "9")
+
+
+@pytest.fixture
+def split_clips(tmp_path):
+    """Three moving clips, each with its own texture and speed, so that their scores differ; one
+    bears a name of the default validation list (selfie.mp4)."""
+    folder = tmp_path / "split"
+    folder.mkdir()
+    for seed, (name, speed) in enumerate((("ball.mp4", 2), ("selfie.mp4", 3), ("walk.mp4", 5))):
+        write_clip(folder / name, moving_frames(11, speed=speed, seed=seed), 25)
+    return folder
+
+
+def test_validation_names_match_whole_names_or_stems():
+    assert BenchSettings().validation == ["bbbtrailer.mp4", "selfie.mp4", "cubehand.mkv", "target.mkv"]
+    listed = ["selfie.mp4", "target", "cubehand.mkv"]
+    assert label_clips(["ball.mp4", "selfie.mp4", "target.mkv", "cubehand.mp4"], listed) == {
+        "ball.mp4": "tuning", "selfie.mp4": "validation", "target.mkv": "validation", "cubehand.mp4": "tuning"}
+    assert label_clips(["ball.mp4", "selfie.mov"], listed) == {"ball.mp4": None, "selfie.mov": None}  # no split
+    assert label_clips(["selfie.mp4"], []) == {"selfie.mp4": None}
+    assert not_found(["selfie.mp4", "target.mkv"], listed) == ["cubehand.mkv"]
+
+
+def test_validation_setting_from_the_config_file_the_environment_and_the_flag(tmp_path):
+    config = tmp_path / "vnn.toml"
+    config.write_text('[bench]\nvalidation = ["selfie.mp4", "target"]\n')
+    assert resolve("bench", {}, config, {})[1].validation == ["selfie.mp4", "target"]
+    assert resolve("bench", {}, config, {"VNN_BENCH_VALIDATION": "a.mp4, b"})[1].validation == ["a.mp4", "b"]
+    assert resolve("bench", {"validation": []}, config, {})[1].validation == []
+    with pytest.raises(Exception, match="bench.validation"):
+        resolve("bench", {"validation": ["videos/selfie.mp4"]}, None, {})  # a name, not a path
+
+
+def test_bench_reports_each_split_and_its_means(vnn, split_clips, tmp_path):
+    report, table, text = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "r.md"
+    result = vnn("bench", split_clips, *QUICK, "--validation", "walk,absent.mp4",
+                 "--json", report, "--csv", table, "--markdown", text)
+    assert result.code == 0, result
+    data = json.loads(report.read_text())
+    expected = {"ball.mp4": "tuning", "selfie.mp4": "tuning", "walk.mp4": "validation"}
+    assert {c["name"]: c["split"] for c in data["clips"]} == expected
+    assert data["split"] == {"tuning": ["ball.mp4", "selfie.mp4"], "validation": ["walk.mp4"],
+                             "not_found": ["absent.mp4"]}
+    assert data["settings"]["validation"] == ["walk", "absent.mp4"]
+    quality = data["quality"]
+    assert all(row["split"] == expected[row["clip"]] for row in quality) and len(quality) == 6
+
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for method in ("blend", "dup"):
+        summary = _by(data["summary"], method=method)
+        for split in ("tuning", "validation"):
+            clip_rows = [r for r in quality if r["method"] == method and r["split"] == split]
+            mean = summary["splits"][split]
+            assert mean["psnr"] == pytest.approx(np.mean([r["psnr"] for r in clip_rows]))
+            assert mean["ssim"] == pytest.approx(np.mean([r["ssim"] for r in clip_rows]))
+            assert mean["clips_scored"] == len(clip_rows)
+            row = _by(rows, kind="summary", method=method, split=split)
+            assert float(row["psnr"]) == pytest.approx(mean["psnr"]) and row["frames"] == str(len(clip_rows))
+        assert summary["psnr"] == pytest.approx(np.mean([r["psnr"] for r in quality if r["method"] == method]))
+        assert _by(rows, kind="summary", method=method, split="")["psnr"] == str(summary["psnr"])
+    # The clips differ, so the split means differ: a mix-up of labels would show.
+    blend = _by(data["summary"], method="blend")["splits"]
+    assert abs(blend["tuning"]["psnr"] - blend["validation"]["psnr"]) > 0.5
+    assert {r["split"] for r in rows if r["kind"] == "quality"} == {"tuning", "validation"}
+
+    out = result.out
+    assert "tuning (2 clips)" in out and "validation: never tuned on (1 clip)" in out
+    assert out.index("selfie.mp4") < out.index("mean PSNR, tuning") < out.index("walk.mp4")
+    assert out.index("mean SSIM, validation") < out.index("mean PSNR, all (3 clips)")
+    assert f"{blend['validation']['psnr']:.2f}" in out
+    assert "listed as validation but not in this run: absent.mp4" in out
+
+    markdown = text.read_text()
+    assert "| method | PSNR dB tuning (2) | SSIM tuning | PSNR dB validation: never tuned on (1) | SSIM validation " \
+           "| PSNR dB all (3) | SSIM all |" in markdown
+    assert f"| blend | {blend['tuning']['psnr']:.2f} |" in markdown
+    assert "| clip | split | size | blend | dup |" in markdown
+    assert markdown.index("| selfie.mp4 | tuning | 64×48 |") < markdown.index("| walk.mp4 | validation | 64×48 |")
+    assert "not in this run: absent.mp4" in markdown
+
+
+def test_no_split_without_a_validation_clip_in_the_run(vnn, clips, split_clips, tmp_path):
+    # The default list names none of moving.mp4 and still.mp4; '' lists none at all (selfie.mp4 is
+    # in the default list).
+    for folder, extra in ((clips, ()), (split_clips, ("--validation", ""))):
+        report, text = tmp_path / f"{folder.name}.json", tmp_path / f"{folder.name}.md"
+        result = vnn("bench", folder, *QUICK, *extra, "--json", report, "--markdown", text)
+        assert result.code == 0, result
+        data = json.loads(report.read_text())
+        assert data["split"] is None
+        assert all(c["split"] is None for c in data["clips"]) and all(r["split"] is None for r in data["quality"])
+        assert all(s["splits"] == {} for s in data["summary"])
+        for shown in (result.out, text.read_text()):
+            assert "tuning" not in shown and "validation" not in shown
+        assert "| clip | size | blend | dup |" in text.read_text()
+    assert "| selfie.mp4 | 64×48 |" in text.read_text()

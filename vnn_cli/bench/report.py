@@ -20,7 +20,8 @@ from ..video.output_guard import check_output
 from ..eval.metrics import PSNR_CAP
 from ..video.images import write_image
 from .quality import Score
-from .results import BenchResult, Example
+from .results import BenchResult, ClipInfo, Example
+from .splits import LABELS, SPLITS, TUNING, VALIDATION, not_found
 from .speed import TARGET_SIZE
 
 
@@ -44,6 +45,15 @@ def write_examples(folder: Path, examples: list[Example], overwrite: bool = Fals
 
 
 @dataclass
+class SplitMean:
+    """A method's quality on one split: the mean over its clips of each clip's mean."""
+
+    psnr: float | None
+    ssim: float | None
+    clips_scored: int
+
+
+@dataclass
 class MethodSummary:
     method: str
     psnr: float | None  # mean over clips of each clip's mean
@@ -53,14 +63,42 @@ class MethodSummary:
     peak_mib: float | None  # the most over clips and sizes
     clips_scored: int
     errors: list[str]
+    splits: dict[str, SplitMean] = dataclasses.field(default_factory=dict)  # "tuning", "validation"; {}: no split
 
 
 def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
+def split_of(result: BenchResult) -> dict[str, str | None]:
+    """Each clip's split by name; every value None when the run has no split."""
+    return {clip.name: clip.split for clip in result.clips}
+
+
+def has_split(result: BenchResult) -> bool:
+    return any(clip.split for clip in result.clips)
+
+
+def clips_by_split(result: BenchResult) -> list[tuple[str | None, list[ClipInfo]]]:
+    """The clips grouped, tuning first, then validation; one group (None) when there is no split."""
+    if not has_split(result):
+        return [(None, list(result.clips))]
+    groups = [(split, [c for c in result.clips if c.split == split]) for split in SPLITS]
+    return [(split, clips) for split, clips in groups if clips]
+
+
+def split_names(result: BenchResult) -> dict | None:
+    """The clips of each split, and the listed validation names that matched no clip; None: no split."""
+    if not has_split(result):
+        return None
+    names = {split: [c.name for c in result.clips if c.split == split] for split in SPLITS}
+    names["not_found"] = not_found([c.name for c in result.clips], result.settings.get("validation") or [])
+    return names
+
+
 def summarize(result: BenchResult) -> list[MethodSummary]:
     summaries = []
+    splits = split_of(result)
     for method in result.methods:
         scores = [s for s in result.scores if s.method == method.name]
         good = [s for s in scores if not s.error]
@@ -78,6 +116,10 @@ def summarize(result: BenchResult) -> list[MethodSummary]:
             peak_mib=max(peaks) if peaks else None,
             clips_scored=len(good),
             errors=errors,
+            splits={split: SplitMean(psnr=_mean([s.mean_psnr for s in good if splits.get(s.clip) == split]),
+                                     ssim=_mean([s.mean_ssim for s in good if splits.get(s.clip) == split]),
+                                     clips_scored=sum(1 for s in good if splits.get(s.clip) == split))
+                    for split in SPLITS if has_split(result)},
         ))
     return summaries
 
@@ -95,14 +137,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _score_dict(score: Score) -> dict:
-    return {"clip": score.clip, "method": score.method, "psnr": score.mean_psnr, "ssim": score.mean_ssim,
+def _score_dict(score: Score, split: str | None) -> dict:
+    return {"clip": score.clip, "split": split, "method": score.method, "psnr": score.mean_psnr, "ssim": score.mean_ssim,
             "fps": score.fps, "seconds": score.seconds, "peak_mib": score.peak_mib, "frames": len(score.psnr),
             "error": score.error, "psnr_per_frame": score.psnr, "ssim_per_frame": score.ssim}
 
 
 def to_dict(result: BenchResult) -> dict:
     """Everything the run measured, as plain JSON-able data."""
+    splits = split_of(result)
     data = {
         "machine": result.machine,
         "settings": result.settings,
@@ -111,7 +154,8 @@ def to_dict(result: BenchResult) -> dict:
         "methods": [dataclasses.asdict(m) for m in result.methods],
         "skipped_methods": result.skipped,
         "summary": [dataclasses.asdict(s) for s in summarize(result)],
-        "quality": [_score_dict(s) for s in result.scores],
+        "split": split_names(result),
+        "quality": [_score_dict(s, splits.get(s.clip)) for s in result.scores],
         "speed": [dataclasses.asdict(s) for s in result.speeds],
         "end_to_end": dataclasses.asdict(result.end_to_end) if result.end_to_end else None,
         "end_to_end_note": result.e2e_note,
@@ -125,17 +169,22 @@ def write_json(path: Path, result: BenchResult) -> None:
         temp.write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
 
 
-# The target columns come last, so readers of the older files find theirs where they were.
+# New columns come last (the target columns, then the split), so readers of the older files find
+# theirs where they were.
 CSV_FIELDS = ["kind", "method", "clip", "size", "psnr", "ssim", "fps", "seconds", "peak_mib", "frames", "error",
-              "value", "required", "met"]
+              "value", "required", "met", "split"]
 
 
 def csv_rows(result: BenchResult) -> list[dict]:
-    """One row per measurement: `quality` (method on a clip), `speed` (method at a size),
-    `end_to_end` (a way through the pipeline: its new frames per second), `summary` (method over
-    all clips) and `target` (its ratio, the ratio required, met or not; why it was not measured)."""
+    """One row per measurement: `quality` (method on a clip, with the clip's split), `speed`
+    (method at a size), `end_to_end` (a way through the pipeline: its new frames per second),
+    `summary` (method over all clips; when the run has a split, also one row per split, `split`
+    set and `frames` its clips) and `target` (its ratio, the ratio required, met or not; why it
+    was not measured)."""
+    splits = split_of(result)
     rows = [{"kind": "quality", "method": s.method, "clip": s.clip, "psnr": s.mean_psnr, "ssim": s.mean_ssim,
-             "fps": s.fps, "seconds": s.seconds, "peak_mib": s.peak_mib, "frames": len(s.psnr), "error": s.error}
+             "fps": s.fps, "seconds": s.seconds, "peak_mib": s.peak_mib, "frames": len(s.psnr), "error": s.error,
+             "split": splits.get(s.clip)}
             for s in result.scores]
     rows += [{"kind": "speed", "method": s.method, "size": s.size, "fps": s.fps, "seconds": s.seconds,
               "peak_mib": s.peak_mib, "frames": s.runs, "error": s.error} for s in result.speeds]
@@ -144,9 +193,11 @@ def csv_rows(result: BenchResult) -> list[dict]:
         rows += [{"kind": "end_to_end", "method": r.what, "clip": e2e.clip, "size": f"{e2e.width}x{e2e.height}",
                   "fps": r.interpolated_fps, "seconds": r.seconds, "frames": r.output_frames, "error": r.error}
                  for r in e2e.results]
-    rows += [{"kind": "summary", "method": s.method, "psnr": s.psnr, "ssim": s.ssim, "fps": s.fps,
-              "peak_mib": s.peak_mib, "frames": s.clips_scored, "error": "; ".join(s.errors) or None}
-             for s in summarize(result)]
+    for s in summarize(result):
+        rows.append({"kind": "summary", "method": s.method, "psnr": s.psnr, "ssim": s.ssim, "fps": s.fps,
+                     "peak_mib": s.peak_mib, "frames": s.clips_scored, "error": "; ".join(s.errors) or None})
+        rows += [{"kind": "summary", "method": s.method, "split": split, "psnr": mean.psnr, "ssim": mean.ssim,
+                  "frames": mean.clips_scored} for split, mean in s.splits.items()]
     rows += [{"kind": "target", "method": t.name, "value": t.value, "required": t.required, "met": t.met,
               "error": t.note if t.met is None else None} for t in result.targets]
     return rows
@@ -222,13 +273,17 @@ def markdown(result: BenchResult) -> str:
         cells = [s.method, _cell(s.psnr), _cell(s.ssim, 4), _cell(s.fps), *(_cell(s.fps_by_size.get(z)) for z in sizes),
                  _cell(s.peak_mib, 0), note.replace("|", "/")]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += _split_markdown(result)
     methods = [m.name for m in result.methods]
     by_key = {(s.clip, s.method): s for s in result.scores}
-    lines += ["", "| clip | size | " + " | ".join(methods) + " |", "|" + "---|" * (len(methods) + 2)]
-    for clip in result.clips:
-        cells = [_cell(by_key[(clip.name, m)].mean_psnr) if (clip.name, m) in by_key else "–" for m in methods]
-        size = f"{clip.width}×{clip.height}" if clip.width else "–"
-        lines.append(f"| {clip.name} | {size} | " + " | ".join(cells) + " |")
+    split = has_split(result)
+    header = ["clip", *(["split"] if split else []), "size", *methods]
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, clips in clips_by_split(result):
+        for clip in clips:
+            cells = [_cell(by_key[(clip.name, m)].mean_psnr) if (clip.name, m) in by_key else "–" for m in methods]
+            size = f"{clip.width}×{clip.height}" if clip.width else "–"
+            lines.append("| " + " | ".join([clip.name, *([clip.split] if split else []), size, *cells]) + " |")
     if result.end_to_end:
         e2e = result.end_to_end
         lines += ["", f"End to end on {e2e.clip} ({e2e.width}×{e2e.height}), twice the frame rate:", "",
@@ -242,6 +297,31 @@ def markdown(result: BenchResult) -> str:
         value = f"{target.value:.2f}" if target.value is not None else "–"
         lines.append(f"- {target.description} ≥ {target.required:g}: {value}, {verdict} ({target.note})")
     return "\n".join(lines) + "\n"
+
+
+def _split_markdown(result: BenchResult) -> list[str]:
+    """The mean PSNR and SSIM of each split per method, and over all clips; nothing without a split."""
+    names = split_names(result)
+    if names is None:
+        return []
+    counts = {split: len(names[split]) for split in SPLITS}
+    lines = ["", f"Quality by split (drop-frame, mean over clips). Constants are chosen on the tuning clips "
+                 f"({', '.join(names[TUNING]) or 'none'}) only; the validation clips "
+                 f"({', '.join(names[VALIDATION]) or 'none'}) are never tuned on, only reported.", ""]
+    header = ["method"]
+    for split in SPLITS:
+        header += [f"PSNR dB {LABELS[split]} ({counts[split]})", f"SSIM {split}"]
+    header += [f"PSNR dB all ({len(result.clips)})", "SSIM all"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for s in summarize(result):
+        cells = [s.method]
+        for split in SPLITS:
+            cells += [_cell(s.splits[split].psnr), _cell(s.splits[split].ssim, 4)]
+        cells += [_cell(s.psnr), _cell(s.ssim, 4)]
+        lines.append("| " + " | ".join(cells) + " |")
+    if names["not_found"]:
+        lines += ["", f"Listed as validation but not in this run: {', '.join(names['not_found'])}."]
+    return lines
 
 
 def write_markdown(path: Path, result: BenchResult) -> None:

@@ -22,6 +22,7 @@ class ClipInfo:
     scored_frames: int = 0
     static: bool = False
     error: str | None = None
+    split: str | None = None  # "tuning" or "validation" (splits.py); None: the run has no split
 
 
 @dataclass

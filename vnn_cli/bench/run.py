@@ -30,6 +30,7 @@ from .examples import worst_examples
 from .peers import BASELINES, MINTERPOLATE, Method, select_methods
 from .quality import Clip, Score, load_clip, score_minterpolate, score_model
 from .results import BenchResult, ClipInfo, EndToEnd, Example, Target
+from .splits import label_clips
 from .speed import MINTERPOLATE_E2E, TARGET_SIZE, Speed, end_to_end, minterpolate_speed, model_speed, preset_run
 
 Progress = Callable[[int, int], None]
@@ -190,8 +191,9 @@ def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device 
     infos: list[ClipInfo] = []
     scores: list[Score] = []
     examples: list[Example] = []
+    splits = label_clips([path.name for path in paths], settings.validation)
     for path in paths:
-        info = ClipInfo(path.name, str(path))
+        info = ClipInfo(path.name, str(path), split=splits[path.name])
         infos.append(info)
         try:
             clip = load_clip(path, settings.frames, settings.start, settings.max_width)

@@ -8,7 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..bench import run_bench, summarize, write_csv, write_examples, write_json, write_markdown, write_plot
-from ..bench.report import check_examples_folder
+from ..bench.report import check_examples_folder, clips_by_split, has_split, split_names
+from ..bench.splits import LABELS
 from ..video.output_guard import check_output
 from ..render.pipeline import prepare_runtime
 from .common import command, pass_params, progress_option, runtime_options, settings_for
@@ -65,20 +66,37 @@ def _summary_table(result) -> Table:
 
 
 def _clip_table(result) -> Table:
+    """PSNR per clip and method; with a split, the clips grouped by it, each group closed by its
+    mean PSNR and SSIM per method, and the mean over all clips last."""
     methods = [m.name for m in result.methods]
-    table = Table(title="PSNR dB per clip (drop-frame)")
+    split = has_split(result)
+    table = Table(title="PSNR dB per clip (drop-frame)" + (", by split" if split else ""))
     table.add_column("clip")
     table.add_column("size")
     for name in methods:
         table.add_column(name, justify="right")
     by_key = {(s.clip, s.method): s for s in result.scores}
-    for clip in result.clips:
-        size = f"{clip.width}x{clip.height}" if clip.width else ""
-        cells = []
-        for name in methods:
-            score = by_key.get((clip.name, name))
-            cells.append(Text("error", style="red") if score is None or score.error else Text(_number(score.mean_psnr)))
-        table.add_row(clip.name + (" (static)" if clip.static else ""), size, *cells)
+    summaries = summarize(result)
+    for group, clips in clips_by_split(result):
+        if group:
+            count = f"{len(clips)} clip" + ("" if len(clips) == 1 else "s")
+            table.add_row(Text(f"{LABELS[group]} ({count})", style="bold"), "", *("" for _ in methods))
+        for clip in clips:
+            size = f"{clip.width}x{clip.height}" if clip.width else ""
+            cells = []
+            for name in methods:
+                score = by_key.get((clip.name, name))
+                cells.append(Text("error", style="red") if score is None or score.error else Text(_number(score.mean_psnr)))
+            table.add_row(clip.name + (" (static)" if clip.static else ""), size, *cells)
+        if group:
+            means = [s.splits[group] for s in summaries]
+            table.add_row(Text(f"mean PSNR, {group}", style="italic"), "", *(_number(m.psnr) for m in means))
+            table.add_row(Text(f"mean SSIM, {group}", style="italic"), "", *(_number(m.ssim, 4) for m in means),
+                          end_section=True)
+    if split:
+        table.add_row(Text(f"mean PSNR, all ({len(result.clips)} clips)", style="bold"), "",
+                      *(_number(s.psnr) for s in summaries))
+        table.add_row(Text("mean SSIM, all", style="bold"), "", *(_number(s.ssim, 4) for s in summaries))
     return table
 
 
@@ -109,6 +127,9 @@ def _print(result) -> None:
         value = f"{target.value:.2f}" if target.value is not None else "-"
         console.print(f"target {target.description} ≥ {target.required:g}: {value} {verdict} ({target.note})",
                       highlight=False)
+    names = split_names(result)
+    if names and names["not_found"]:
+        console.print(f"listed as validation but not in this run: {', '.join(names['not_found'])}", highlight=False)
     for note in result.skipped:
         console.print(f"left out: {note}", highlight=False)
     machine = result.machine
@@ -124,6 +145,9 @@ def _print(result) -> None:
 @click.option("--max-width", type=int, default=None, help="Downscale wider clips to this width (default 1280).")
 @click.option("--methods", default=None,
               help="Comma-separated models and/or 'minterpolate' (default: every model that can run, and minterpolate).")
+@click.option("--validation", default=None,
+              help="Comma-separated clips (file names or stems) never tuned on, only reported; the other clips are "
+                   "the tuning split (default: bbbtrailer, selfie, cubehand, target; '' for no split).")
 @click.option("--sizes", default=None,
               help="Synthetic frame sizes for speed (default 640x360,1280x720,1920x1080; 'none' for none).")
 @click.option("--runs", type=int, default=None, help="Timed runs per size, after one warm-up; the median counts (default 5).")
@@ -155,12 +179,16 @@ def bench_command(params: dict) -> None:
     Speed: frames per second and peak memory on the clips and on synthetic frames of each
     --sizes, after a warm-up, median of --runs. Then `vnn interpolate` end to end on the clip
     nearest 720p beside a plain ffmpeg decode + encode of the same output.
+
+    The clips named by --validation are the validation split (never tuned on, only reported),
+    the others the tuning split: quality is shown per split when a validation clip is in the run.
     """
     inputs = list(params.pop("inputs"))
     outputs = {key: params.pop(key) for key in (*_WRITERS, "examples_dir")}
     params["methods"] = _split(params["methods"])
     params["sizes"] = _split(params["sizes"])
     params["e2e_presets"] = _split(params["e2e_presets"])
+    params["validation"] = _split(params["validation"])
     params["weights"] = _weights(params.pop("weights"))
     runtime, section = settings_for("bench", params)
     # Every output checked before minutes of benchmarking: none may be an input or replace a file unasked.

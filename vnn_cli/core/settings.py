@@ -230,6 +230,10 @@ class BenchSettings(Settings):
     examples_per_clip: int = Field(1, ge=1, le=50)
     crop: int = Field(256, ge=16, le=4096)  # side of the example crops
     overwrite: bool = False  # replace a non-empty --examples folder instead of refusing
+    # The clips only reported, never tuned on (file names or stems; vnn_cli/bench/splits.py); the
+    # other clips of a run are the tuning split. []: no split.
+    validation: list[Annotated[str, Field(pattern=r"^[^/\\]+$")]] = [
+        "bbbtrailer.mp4", "selfie.mp4", "cubehand.mkv", "target.mkv"]
 
 
 def _cluster_address(value: str | None) -> str | None:
