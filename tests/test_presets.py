@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import registered_models
 from vnn_cli.eval.metrics import psnr
 from vnn_cli.core.presets import PRESETS, resolve_model
 from vnn_cli.core.errors import SettingsError
@@ -24,7 +25,9 @@ def pair(tmp_path):
 
 
 def test_default_is_the_balanced_fusion_and_a_model_name_wins_alone():
-    assert resolve_model(None, None, {}) == ("fusion", {"rife": "when_needed"})
+    assert resolve_model(None, None, {}) == ("fusion", {})  # the fusion as it comes: RIFE everywhere, self-graded
+    defaults = registered_models()["fusion"].factory.Params()
+    assert (defaults.rife, defaults.grade) == ("always", True)
     assert resolve_model(None, "best", {"judge_share": 0.1}) == ("fusion", {"rife": "always", "flip": True, "judge_share": 0.1})
     assert resolve_model("dis", None, {}) == ("dis", {})
     with pytest.raises(SettingsError, match="--preset"):

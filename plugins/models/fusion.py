@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from vnn_cli import FrameInterpolator, register_model
 from vnn_cli.nn.candidates import Candidate, classical, rife_candidate
 from vnn_cli.nn.dis_flow import RememberedFlows
+from vnn_cli.nn.grading import Grader
 from vnn_cli.core.frames import pad_to_multiple
 from vnn_cli.core.model_api import ModelParams, Neighbours, as_time_tensor
 
@@ -50,12 +51,13 @@ class Fusion(FrameInterpolator):
     class Params(ModelParams):
         dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
         dis_max_width: int = 1024
-        rife: Literal["always", "when_needed"] = "when_needed"
+        rife: Literal["always", "when_needed"] = "always"
         flip: bool = False  # test-time augmentation: RIFE also on the mirrored frames (twice its cost)
         judge_share: float = 0.05  # share of doubted pixels above which a tile is worth RIFE (0.02: +0.04 dB, 1.3x the time)
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
         neighbours: bool = True  # quadratic motion through the frames around the pair, where given
+        grade: bool = True  # the frames around the pair grade the blend, DIS and RIFE (vnn_cli/nn/grading.py)
         # The blend: DIS's share is dis_share·exp(-mismatch / dis_doubt_px), RIFE has the rest.
         dis_share: float = 0.7
         dis_doubt_px: float = 16.0
@@ -64,6 +66,7 @@ class Fusion(FrameInterpolator):
         super().__init__(**params)
         self.rife = _load_rife()
         self.flows = RememberedFlows()  # a video's consecutive pairs share flows (see `neighbours`)
+        self.grader = Grader(self._options)
         for p in self.rife.parameters():
             p.requires_grad_(False)
         # RIFE's weights live in their own file: none of this model's state.
@@ -109,21 +112,39 @@ class Fusion(FrameInterpolator):
         out = self.fuse(crop_dis, rife)
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 
-    def fuse(self, dis: Candidate, rife: Candidate) -> torch.Tensor:
+    def fuse(self, dis: Candidate, rife: Candidate, reduced: float = 1.0) -> torch.Tensor:
         """DIS's candidate gets `dis_share` where its motion is consistent, less where it is doubted;
-        RIFE's the rest."""
-        doubt = torch.expm1(dis.unreliable)  # forward-backward mismatch at t, pixels
+        RIFE's the rest. `reduced`: the frames' size against the video's (the doubt scale is in the
+        video's pixels)."""
+        doubt = torch.expm1(dis.unreliable) / reduced  # forward-backward mismatch at t, pixels
         share = self.params.dis_share * torch.exp(-doubt / self.params.dis_doubt_px)
         return torch.lerp(rife.frame, dis.frame, share)
+
+    def _options(self, frame0: torch.Tensor, frame1: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The grader's options on reduced frames: the blend, DIS's candidate and RIFE's (no
+        neighbours: the check's own are further away than quadratic motion reaches)."""
+        height, width = frame0.shape[-2:]
+        dis = classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset, self.params.dis_max_width)
+        a, b = pad_to_multiple(frame0, 32)[0], pad_to_multiple(frame1, 32)[0]
+        rife = rife_candidate(self.rife, a, b, None, False)
+        rife = Candidate(*(x[..., :height, :width] for x in (rife.warped0, rife.warped1, rife.weight0, rife.unreliable)))
+        return {"blend": self.fuse(dis, rife, self.grader.scale), "dis": dis.frame, "rife": rife.frame}
+
+    def work_notes(self) -> list[str]:
+        return self.grader.summary()
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None, neighbours: Neighbours | None = None) -> torch.Tensor:
         if torch.equal(frame0, frame1):  # nothing moved: nothing to synthesize
             return frame0.clone()
         with torch.no_grad():
+            choice = self.grader.choose(frame0, frame1, neighbours) if self.params.grade else "blend"
             dis = self.classical(frame0, frame1, neighbours)
-            if self.params.rife == "always":
-                out = self.fuse(dis, rife_candidate(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration))
+            if choice == "dis":
+                out = dis.frame
+            elif choice == "rife" or self.params.rife == "always":
+                rife = rife_candidate(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration)
+                out = rife.frame if choice == "rife" else self.fuse(dis, rife)
             else:
                 out = dis.frame
                 region = self.doubted_region(dis)

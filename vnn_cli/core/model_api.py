@@ -114,6 +114,11 @@ class FrameInterpolator(nn.Module):
         the pair to the fallback. None (the default): no opinion."""
         return None
 
+    def work_notes(self) -> list[str]:
+        """Lines for the job's notes on how the model made the pairs since it was last asked
+        (e.g. the fusion's self-grading); the default: nothing to say."""
+        return []
+
     @classmethod
     def has_confidence(cls) -> bool:
         return cls.confidence is not FrameInterpolator.confidence
@@ -122,7 +127,7 @@ class FrameInterpolator(nn.Module):
 # Every name a plugin may declare on its model class, for the misspelling check.
 HOOKS = ("any_time", "uses_neighbours", "supports_scale", "allows_half", "max_motion", "default_weights",
          "borrowed_weights", "Params", "pad_multiple", "forward",
-         "confidence")
+         "confidence", "work_notes")
 
 
 def as_time_tensor(t: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -1,10 +1,12 @@
 """Speed presets: which model, with which settings, when the user names no model.
 
 - `fast`: classical flow (`vnnflow`: DIS with the border-aware mask), no network at all.
-- `balanced` (the default): the `fusion` model, paying for RIFE only on pairs where the cheap
-  judge finds DIS unreliable; the others get the classical candidate.
-- `best`: the `fusion` model with RIFE on every pair, also on the mirrored frames (test-time
-  augmentation: +0.04 dB on the held-out clips for twice RIFE's cost).
+- `balanced` (the default): the `fusion` model with RIFE on every pair, each pair made the way the
+  frames around it grade best (the blend, DIS or RIFE: `vnn_cli/nn/grading.py`). The cheap judge
+  that sent only doubted tiles to RIFE could not see where DIS is consistently wrong: on unseen
+  footage it left the default below plain RIFE (issue 15), so it is now only `rife=when_needed`.
+- `best`: `balanced`, with RIFE also on the mirrored frames (test-time augmentation, twice
+  RIFE's cost).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ Preset = Literal["fast", "balanced", "best"]
 DEFAULT_PRESET: Preset = "balanced"
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "fast": ("vnnflow", {}),
-    "balanced": ("fusion", {"rife": "when_needed"}),
+    "balanced": ("fusion", {}),
     "best": ("fusion", {"rife": "always", "flip": True}),
 }
 

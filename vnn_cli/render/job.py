@@ -144,6 +144,7 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
     result = JobResult(Path(input_path), output, fps_out=out_fps,
                        variable_rate=frame_times is not None and isinstance(source, VideoReader))
     result.notes += [*source.notes, *interpolator.notes]
+    interpolator.model.work_notes()  # what it says of earlier jobs is not this one's
     fps = source.fps
 
     def clip_end(last: Shown) -> Fraction:
@@ -220,6 +221,7 @@ def convert(input_path: Path, output: Path, interpolator: Interpolator, timing: 
         write_record(target, output, record)
     if workflow.compare is not None:
         result.compare = Path(workflow.compare)
+    result.notes += interpolator.model.work_notes()
     result.seconds = time.perf_counter() - started
     return result
 
