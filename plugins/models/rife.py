@@ -13,6 +13,12 @@ frames and full-size estimation costs four times as much.
 AVX512-BF16: about twice as fast, within 0.03 dB of float32 on five clips), in float32 elsewhere
 (emulated bf16 is slower) and on other devices (`--half` is theirs); flows and mask are summed in
 float32 either way. Training always runs in float32.
+
+`swap` (`all` by default: the published network) chooses the blocks that also run on the swapped
+frames: `coarse` skips the full-size block's swapped pass (about 0.75× the time of a 720p pair,
+−0.49 dB on the tuning clips, every clip worse), `none` skips it everywhere (about 0.55×,
+−1.48 dB, bikes −6.9); docs/experiments/rife_swapped_pass.md. `estimate` (the fusion's way in)
+honours it too.
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ class Rife(FrameInterpolator):
     class Params(ModelParams):
         scale: Literal["auto", 1.0, 0.5, 0.25] = "auto"
         precision: Literal["auto", "float32", "bfloat16"] = "auto"  # of the convolutions on a CPU
+        swap: Literal["all", "coarse", "none"] = "all"  # blocks that also run on the swapped frames
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -49,7 +56,7 @@ class Rife(FrameInterpolator):
         height, width = frame0.shape[-2:]
         s = scale if scale is not None else motion_scale(self.params.scale, height, width)
         with self.precision(frame0):
-            out = self.net(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s)[..., :height, :width]
+            out = self.net(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s, self.params.swap)[..., :height, :width]
         return out if self.training else out.float().clamp(0, 1)
 
     def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
@@ -62,7 +69,7 @@ class Rife(FrameInterpolator):
         s = scale if scale is not None else motion_scale(self.params.scale, height, width)
         with self.precision(frame0):
             flow, mask, warped0, warped1 = self.net.estimate(pad_for_scale(frame0, s), pad_for_scale(frame1, s), s,
-                                                             warp_last=acceleration is None)
+                                                             warp_last=acceleration is None, swap=self.params.swap)
         flow, mask = flow[..., :height, :width].float(), mask[..., :height, :width].float()
         if acceleration is None:
             return flow, mask, warped0[..., :height, :width].float(), warped1[..., :height, :width].float()

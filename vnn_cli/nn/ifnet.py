@@ -8,8 +8,10 @@ mask, downsamples by 4 with two stride-2 convolutions, runs four residual pairs 
 convolutions, and upsamples a flow and mask correction with transposed convolutions.
 
 Every block runs twice, on the frames in order and swapped (flows swapped, mask negated), and the
-two answers are averaged: the estimate is symmetric in time by construction. The result is the
-two warped frames blended by the sigmoid of the mask.
+two answers are averaged: the estimate is symmetric in time by construction. `swap` can skip the
+swapped pass (`SWAP_SETTINGS`): on the full-size block only (`coarse`: 0.75-0.8x the time of a
+720p pair) or on every block (`none`: 0.55x); each block then adds its in-order answer alone, at a
+cost (-0.49 and -1.48 dB on the tuning clips: docs/experiments/rife_swapped_pass.md). The result is the two warped frames blended by the sigmoid of the mask.
 
 Only t = 0.5: other times come from recursive bisection in the pipeline.
 
@@ -34,6 +36,7 @@ BLOCK_SCALES = (4, 2, 1)  # each block's working scale, coarse to fine, before `
 WIDTH = 90
 PAD_MULTIPLE = 32  # the coarsest block works at 1/4 and downsamples 4 more: 1/16, with margin
 AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels: `scale: auto` estimates motion at 1/2 above this
+SWAP_SETTINGS = ("all", "coarse", "none")  # which blocks also run on the swapped frames
 
 
 def conv_prelu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -99,11 +102,15 @@ class IFNet(nn.Module):
 
     def estimate(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float = 1.0,
                  flow: torch.Tensor | None = None, mask: torch.Tensor | None = None,
-                 warp_last: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+                 warp_last: bool = True, swap: str = "all",
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """Flows from t=0.5 to both frames (N×4: F_t→0 then F_t→1), the mask logit (frame 0's
         weight before the sigmoid) and both warped frames (None with `warp_last` off, for a
         caller that warps with flows of its own making). `flow`/`mask` start the refinement from
-        another estimate (zero by default)."""
+        another estimate (zero by default). `swap`: which blocks also run on the swapped frames,
+        `all` (the published network), `coarse` (all but the full-size block) or `none`."""
+        if swap not in SWAP_SETTINGS:
+            raise ValueError(f"swap must be one of {SWAP_SETTINGS}, not {swap!r}")
         n, _, height, width = frame0.shape
         if flow is None:
             flow = frame0.new_zeros(n, 4, height, width)
@@ -115,16 +122,17 @@ class IFNet(nn.Module):
         for block, block_scale in zip(self.blocks, BLOCK_SCALES):
             s = block_scale / scale
             flow_a, mask_a = block(torch.cat([warped0, warped1, mask], dim=1), flow, s)
-            flow_b, mask_b = block(torch.cat([warped1, warped0, -mask], dim=1), _swap_flows(flow), s)
-            flow = flow + (flow_a + _swap_flows(flow_b)) / 2
-            mask = mask + (mask_a - mask_b) / 2
+            if swap == "all" or (swap == "coarse" and block is not self.block2):
+                flow_b, mask_b = block(torch.cat([warped1, warped0, -mask], dim=1), _swap_flows(flow), s)
+                flow_a, mask_a = (flow_a + _swap_flows(flow_b)) / 2, (mask_a - mask_b) / 2
+            flow, mask = flow + flow_a, mask + mask_a
             if block is self.block2 and not warp_last:
                 return flow, mask, None, None
             warped0, warped1 = backward_warp(frame0, flow[:, 0:2]), backward_warp(frame1, flow[:, 2:4])
         return flow, mask, warped0, warped1
 
-    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
-        _, mask, warped0, warped1 = self.estimate(frame0, frame1, scale)
+    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, scale: float = 1.0, swap: str = "all") -> torch.Tensor:
+        _, mask, warped0, warped1 = self.estimate(frame0, frame1, scale, swap=swap)
         return torch.lerp(warped1, warped0, torch.sigmoid(mask))
 
 
