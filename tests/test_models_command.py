@@ -35,3 +35,18 @@ def test_models_shows_long_plugin_paths_whole_at_80_columns(vnn, tmp_path, monke
         pieces.append(cells[3].strip())
     assert max(len(line) for line in result.out.splitlines()) <= 80
     assert "".join(pieces) == str(path)
+
+
+def test_models_gives_each_preset_its_measured_quality_and_speed(vnn, monkeypatch):
+    from vnn_cli.cli import render
+    from vnn_cli.core.presets import MEASURED, PRESETS
+
+    monkeypatch.setattr(render.console, "width", 200)
+    result = vnn("models")
+    assert result.code == 0, result
+    assert set(MEASURED) == set(PRESETS)  # every preset says what it costs
+    rows = {cells[1].strip(): [c.strip() for c in cells[1:-1]] for cells in
+            (line.split("│") for line in result.out.splitlines() if line.startswith("│")) if cells[1].strip() in PRESETS}
+    for preset, measured in MEASURED.items():
+        assert rows[preset][-3:] == [f"{measured.psnr_tuning:.2f}", f"{measured.psnr_validation:.2f}", f"{measured.fps_720p:.2f}"]
+    assert "measured: vnn bench" in " ".join(result.out.split())

@@ -13,7 +13,7 @@ from ..core.device import auto_device, available_devices
 from ..core.model_api import FrameInterpolator
 from ..core.settings import SECTIONS
 from ..core.errors import VnnError
-from ..core.presets import DEFAULT_PRESET, PRESETS
+from ..core.presets import DEFAULT_PRESET, MEASURED, MEASURED_BY, PRESETS
 from ..nn.weights import default_weights_path, read_card, weights_dir
 from .common import command, pass_params, runtime_options, settings_for
 from .render import console
@@ -108,11 +108,13 @@ def models_command(params: dict) -> None:
         table.add_row(name, entry.source, entry.origin, "yes" if cls.any_time else "0.5 only", _weights_state(cls),
                       _provenance(cls), _parameter_count(cls))
     console.print(table)
-    presets = Table(title="Presets (--preset; default balanced)")
-    for column in ("preset", "model", "parameters"):
-        presets.add_column(column)
+    presets = Table(title="Presets (--preset; default balanced)", caption=f"measured: {MEASURED_BY}")
+    for column in ("preset", "model", "parameters", "PSNR tuning", "PSNR validation", "fps 1280×720"):
+        presets.add_column(column, justify="right" if column.startswith(("PSNR", "fps")) else "left")
     for preset, (model, model_params) in PRESETS.items():
-        presets.add_row(preset, model, json.dumps(model_params) if model_params else "")
+        measured = MEASURED.get(preset)
+        numbers = [f"{measured.psnr_tuning:.2f}", f"{measured.psnr_validation:.2f}", f"{measured.fps_720p:.2f}"] if measured else ["", "", ""]
+        presets.add_row(preset, model, json.dumps(model_params) if model_params else "", *numbers)
     console.print(presets)
     losses = Table(title="Losses")
     for column in ("name", "source", "path"):
