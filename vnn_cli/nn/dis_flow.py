@@ -43,8 +43,9 @@ def _as_tensor(flows: list[np.ndarray], like: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(like.device, like.dtype)
 
 
-def _content(gray: np.ndarray) -> tuple:
-    return gray.shape, hashlib.blake2b(gray.tobytes(), digest_size=16).digest()
+def content_key(array: np.ndarray) -> tuple:
+    """A key for an array's content (shape and a 128-bit hash), to remember work done on it."""
+    return array.shape, hashlib.blake2b(array.tobytes(), digest_size=16).digest()
 
 
 class RememberedFlows:
@@ -74,7 +75,7 @@ class RememberedFlows:
         engine = None
         flows = []
         for a, b in zip(self._gray(frame_a), self._gray(frame_b)):
-            key = (_content(a), _content(b), preset)
+            key = (content_key(a), content_key(b), preset)
             flow = self._flows.get(key)
             if flow is None:
                 engine = engine or cv2.DISOpticalFlow_create(PRESETS[preset])

@@ -22,7 +22,7 @@ duplicates) has nothing to grade it by and keeps the blend; the job's notes coun
 """
 from __future__ import annotations
 
-import hashlib
+import math
 from collections import Counter, OrderedDict
 from typing import Callable
 
@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core.model_api import Neighbours
+from .dis_flow import content_key
 
 GRADE_SCALE = 0.5  # the checks run on the frames this much reduced (see the module's docstring)
 MARGIN_DB = 2.0  # how much lower an option's error must be than the blend's to replace it
@@ -37,10 +38,6 @@ OPTIONS = ("blend", "dis", "rife")
 
 # The options' predictions of a middle frame from the two around it: name -> N×3×H×W frame.
 Predict = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
-
-
-def _key(frame: torch.Tensor) -> tuple:
-    return tuple(frame.shape), hashlib.blake2b(frame.detach().cpu().numpy().tobytes(), digest_size=16).digest()
 
 
 class Grader:
@@ -66,7 +63,7 @@ class Grader:
         """Each option's mean squared error predicting `middle` from `before` and `after`
         (remembered: the next pair asks for the same check)."""
         small = [self._reduced(x.float()) for x in (before, middle, after)]
-        key = tuple(_key(x) for x in small)
+        key = tuple(content_key(x.detach().cpu().numpy()) for x in small)
         if key in self._checks:
             self._checks.move_to_end(key)
             return self._checks[key]
@@ -90,7 +87,7 @@ class Grader:
             return "blend"
         errors = {name: sum(c[name] for c in checks) for name in OPTIONS}
         best = min(OPTIONS[1:], key=errors.get)
-        gain_db = 10 * torch.log10(torch.tensor((errors["blend"] + 1e-12) / (errors[best] + 1e-12))).item()
+        gain_db = 10 * math.log10((errors["blend"] + 1e-12) / (errors[best] + 1e-12))
         choice = best if gain_db >= self.margin_db else "blend"
         self.counts[choice] += 1
         return choice
