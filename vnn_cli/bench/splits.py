@@ -30,4 +30,4 @@ def label_clips(clips: Sequence[str], listed: Sequence[str]) -> dict[str, str | 
 
 def not_found(clips: Sequence[str], listed: Sequence[str]) -> list[str]:
     """The listed names that match no clip of the run."""
-    return [name for name in listed if not any(clip == name or Path(clip).stem == name for clip in clips)]
+    return [name for name in listed if not any(is_listed(clip, [name]) for clip in clips)]
