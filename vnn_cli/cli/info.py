@@ -112,9 +112,9 @@ def models_command(params: dict) -> None:
     for column in ("preset", "model", "parameters", "PSNR tuning", "PSNR validation", "fps 1280×720"):
         presets.add_column(column, justify="right" if column.startswith(("PSNR", "fps")) else "left")
     for preset, (model, model_params) in PRESETS.items():
-        measured = MEASURED.get(preset)
-        numbers = [f"{measured.psnr_tuning:.2f}", f"{measured.psnr_validation:.2f}", f"{measured.fps_720p:.2f}"] if measured else ["", "", ""]
-        presets.add_row(preset, model, json.dumps(model_params) if model_params else "", *numbers)
+        measured = MEASURED[preset]
+        presets.add_row(preset, model, json.dumps(model_params) if model_params else "", f"{measured.psnr_tuning:.2f}",
+                        f"{measured.psnr_validation:.2f}", f"{measured.fps_720p:.2f}")
     console.print(presets)
     losses = Table(title="Losses")
     for column in ("name", "source", "path"):
