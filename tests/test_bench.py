@@ -18,7 +18,7 @@ from vnn_cli.bench.report import CSV_FIELDS, write_examples
 from vnn_cli.bench.results import EndToEnd, Example
 from vnn_cli.bench.run import check_targets
 from vnn_cli.bench.splits import label_clips, not_found
-from vnn_cli.bench.speed import MINTERPOLATE_E2E, Throughput, minterpolate_throughput, preset_run, trim_clip
+from vnn_cli.bench.speed import MINTERPOLATE_E2E, Speed, Throughput, minterpolate_throughput, preset_run, trim_clip
 from vnn_cli.core.errors import OutputError, UnknownNameError
 from vnn_cli.eval.metrics import PSNR_CAP
 from vnn_cli.core.settings import BenchSettings, resolve
@@ -149,6 +149,18 @@ def test_end_to_end_targets_come_from_the_preset_and_minterpolate_rows():
     unmeasured = {t.name: t for t in check_targets([], e2e)}["e2e_fast_vs_minterpolate"]
     assert unmeasured.value is None and unmeasured.met is None and MINTERPOLATE_E2E in unmeasured.note
     assert all(t.met is None for t in check_targets([], None))
+
+
+def test_the_default_is_found_under_its_preset_name():
+    # The README's run benches the default as `balanced` (not as its model `fusion`): the targets
+    # must read that row, not report the default as unmeasured.
+    speeds = [Speed("balanced", "1280x720", fps=0.5), Speed("minterpolate", "1280x720", fps=2.0)]
+    e2e = EndToEnd("clip.mp4", 1280, 720, "balanced", 0.5, [
+        Throughput(preset_run("balanced"), 25, 49, 60.0, 0.4, 0.8)])
+    targets = {t.name: t for t in check_targets(speeds, e2e)}
+    assert targets["speed_vs_minterpolate"].value == pytest.approx(0.25)
+    assert targets["speed_vs_minterpolate"].description.startswith("balanced fps")
+    assert targets["pipeline_share"].value == pytest.approx(0.8)
 
 
 def test_end_to_end_runs_only_the_presets_asked_for(clips):

@@ -8,6 +8,9 @@
 - `rife_candidate`: RIFE's interpolation (IFNet's flows from t = 0.5, its fusion mask and both warped
   frames), the fusion's second candidate.
 
+Both carry their warped frames to the in-between's exposure (`exposed_at`), so a blend that leans on
+one frame keeps a fade's brightness.
+
 Given the frames before and after the pair, the classical candidate fits each pixel's motion
 through three frames (quadratic motion, `vnn_cli.nn.quadratic`), and RIFE's flows are moved by the
 same amount. The two fail differently (DIS on fast non-rigid motion and low texture, RIFE on noise
@@ -99,6 +102,7 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
         seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
         seen1 = t * inside_frame(flow_t1) + 1e-3
         weight0 = torch.sigmoid(_upsampled(torch.log(seen0 / seen1), size))
+        warped0, warped1 = exposed_at(warped0, warped1, t)
     else:
         weight0 = (1 - t).expand(-1, 1, height, width)
     if frame_only:
@@ -107,6 +111,30 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
     doubt = torch.maximum(backward_warp(doubts[0], flow_t0), backward_warp(doubts[1], flow_t1)) * scale
     return Candidate(warped0, warped1, weight0, torch.log1p(_upsampled(doubt, size)),
                      None if acceleration is None else resize_flow(acceleration, size))
+
+
+def exposed_at(image0: torch.Tensor, image1: torch.Tensor, t: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both images (a pair's frames, or the two warped to t) carried to time t's exposure.
+
+    In a fade the two frames differ in brightness. A blend that leans on one of them (where the
+    other's motion leaves the picture, or where RIFE's mask trusts one side) takes that frame's
+    brightness instead of the in-between's, and RIFE's flows go astray when the frames it matches
+    differ in brightness. Per image and channel, image 1 ≈ gain·image 0 + offset, by matching means
+    and spreads; each image moves its share of the way (t for image 0, 1 - t for image 1). The fit
+    is trusted as far as the two images correlate: across a cut they show different pictures and
+    are left nearly alone. A blend at weights (1 - t, t) changes by t(1-t)(gain-1) times the two
+    images' disagreement: nothing in steady light."""
+    sample0, sample1 = image0[..., ::4, ::4].float(), image1[..., ::4, ::4].float()  # statistics only
+    mean0, mean1 = sample0.mean(dim=(-2, -1), keepdim=True), sample1.mean(dim=(-2, -1), keepdim=True)
+    spread0 = sample0.std(dim=(-2, -1), keepdim=True, correction=0)
+    spread1 = sample1.std(dim=(-2, -1), keepdim=True, correction=0)
+    correlation = ((sample0 - mean0) * (sample1 - mean1)).mean(dim=(-2, -1), keepdim=True) / (
+        spread0 * spread1).clamp_min(1e-6)
+    trust = correlation.clamp(0, 1)
+    gain = 1 + trust * ((spread1 / spread0.clamp_min(1e-3)).clamp(0.25, 4.0) - 1)
+    offset = trust * (mean1 - gain * mean0)
+    return (image0 + t * ((gain - 1) * image0 + offset),
+            image1 - (1 - t) * (image1 - (image1 - offset) / gain))
 
 
 def _upsampled(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -121,14 +149,18 @@ def rife_candidate(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: floa
     mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost).
     `acceleration` (the classical candidate's, from quadratic motion) moves RIFE's flows from t
     along RIFE's own flows: RIFE assumes steady motion and knows nothing of the frames around
-    the pair."""
+    the pair. Both the frames RIFE matches and the frames it warps are carried to the middle's
+    exposure (`exposed_at`): in a fade RIFE's flows and mask go astray otherwise."""
+    frame0, frame1 = exposed_at(frame0, frame1, 0.5)
     _, mask, warped0, warped1 = rife.estimate(frame0, frame1, scale, acceleration)
+    warped0, warped1 = exposed_at(warped0, warped1, 0.5)
     weight0 = torch.sigmoid(mask)
     if flip:
         mirrored = None
         if acceleration is not None:  # mirrored fields: x components change sign
             mirrored = acceleration.flip(-1) * acceleration.new_tensor([-1.0, 1.0, -1.0, 1.0]).view(1, 4, 1, 1)
         _, mask_f, warped0_f, warped1_f = (x.flip(-1) for x in rife.estimate(frame0.flip(-1), frame1.flip(-1), scale, mirrored))
+        warped0_f, warped1_f = exposed_at(warped0_f, warped1_f, 0.5)
         warped0, warped1 = (warped0 + warped0_f) / 2, (warped1 + warped1_f) / 2
         weight0 = (weight0 + torch.sigmoid(mask_f)) / 2
     # RIFE's own doubt: how much its two warped frames disagree.
