@@ -14,7 +14,10 @@ import torch
 from vnn_cli.core.errors import WeightsError
 from vnn_cli.core.frames import to_tensor
 from vnn_cli.eval.metrics import psnr
+from vnn_cli.nn.ifnet import FLOAT32_NOTE
 from vnn_cli.nn.weights import load_model, read_card, weights_dir
+from vnn_cli.render.engine import Interpolator
+from vnn_cli.render.job import interpolate_video
 
 from conftest import moving_frames, write_clip
 
@@ -57,6 +60,34 @@ def test_rife_in_bf16_stays_close_to_float32_on_a_real_pair():
     assert fast.dtype == torch.float32
     error = np.abs(fast.numpy() - exact)
     assert error.mean() < 1 / 255 and np.mean(error > 8 / 255) < 0.005
+
+
+def test_a_cpu_without_bf16_falls_back_to_float32_and_says_so(monkeypatch):
+    # Issue 16: `auto` on a CPU without native bf16 (forced by VNN_CPU_BF16=0) runs the published
+    # float32 network, and the job's notes say so once; on one with it, bf16 within the tolerance
+    # of the test above, and no note.
+    data = np.load(REFERENCE)
+    frame0, frame1 = to_tensor(data["frame0"], "cpu"), to_tensor(data["frame1"], "cpu")
+    model = load_model("rife")
+    monkeypatch.setenv("VNN_CPU_BF16", "0")
+    with torch.no_grad():
+        fallback = model(frame0, frame1, 0.5)[0].numpy()
+    assert np.abs(fallback - data["reference"].clip(0, 1)).max() < 1e-4
+    assert model.work_notes() == [FLOAT32_NOTE.format(name="RIFE")]
+    assert model.work_notes() == []  # said once a job
+    monkeypatch.setenv("VNN_CPU_BF16", "1")
+    with torch.no_grad():
+        fast = model(frame0, frame1, 0.5)[0].numpy()
+    error = np.abs(fast - fallback)
+    assert 0 < error.mean() < 1 / 255 and np.mean(error > 8 / 255) < 0.005
+    assert model.work_notes() == []
+
+
+def test_the_default_job_notes_the_float32_fallback(monkeypatch, tmp_path):
+    monkeypatch.setenv("VNN_CPU_BF16", "0")
+    clip = write_clip(tmp_path / "in.mp4", moving_frames(4, 48, 64), 10)
+    result = interpolate_video(clip, tmp_path / "out.mp4", Interpolator(load_model("fusion")), factor=2)
+    assert FLOAT32_NOTE.format(name="RIFE") in result.notes, result.notes
 
 
 @pytest.mark.parametrize("swap", ["coarse", "none"])

@@ -131,7 +131,7 @@ class Fusion(FrameInterpolator):
         return {"blend": self.fuse(dis, rife, self.grader.scale), "dis": dis.frame, "rife": rife.frame}
 
     def work_notes(self) -> list[str]:
-        return self.grader.summary()
+        return self.grader.summary() + self.rife.work_notes()
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None, neighbours: Neighbours | None = None) -> torch.Tensor:

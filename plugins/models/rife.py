@@ -27,7 +27,7 @@ from typing import Literal
 import torch
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.nn.ifnet import IFNet, accelerated_warps, cpu_precision, motion_scale, pad_for_scale
+from vnn_cli.nn.ifnet import FLOAT32_NOTE, IFNet, accelerated_warps, cpu_precision, float32_for_want_of_bf16, motion_scale, pad_for_scale
 from vnn_cli.core.model_api import ModelParams
 
 
@@ -43,13 +43,22 @@ class Rife(FrameInterpolator):
         precision: Literal["auto", "float32", "bfloat16"] = "auto"  # of the convolutions on a CPU
         swap: Literal["all", "coarse", "none"] = "all"  # blocks that also run on the swapped frames
 
+    network_name = "RIFE"
+
     def __init__(self, **params):
         super().__init__(**params)
         self.net = IFNet()
+        self.fell_back_to_float32 = False  # said once in the job's notes
 
     def precision(self, frames: torch.Tensor):
         """The context the network runs in: bf16 autocast where it pays (see the module's docstring)."""
+        self.fell_back_to_float32 |= float32_for_want_of_bf16(self.params.precision, frames, self.training)
         return cpu_precision(self.params.precision, frames, self.training)
+
+    def work_notes(self) -> list[str]:
+        notes = [FLOAT32_NOTE.format(name=self.network_name)] if self.fell_back_to_float32 else []
+        self.fell_back_to_float32 = False
+        return notes
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None) -> torch.Tensor:

@@ -55,14 +55,19 @@ def half_dtype(device: torch.device) -> torch.dtype:
     raise DeviceError("--half needs a CUDA or MPS device; the CPU runs in float32")
 
 
-@functools.cache
 def cpu_bf16_is_native() -> bool:
     """Whether this CPU computes bfloat16 itself (AMX or AVX512-BF16). There, bf16 convolutions run
     about twice as fast as float32 (RIFE: 2.0-2.4× on a 2-core Xeon); elsewhere oneDNN emulates
-    them, up to ten times slower (a 2-core EPYC). `VNN_CPU_BF16=0|1` overrides the check."""
+    them, up to ten times slower (a 2-core EPYC). `VNN_CPU_BF16=0|1` overrides the check (read on
+    every call, so a test or a caller may set it at any time)."""
     forced = os.environ.get("VNN_CPU_BF16")
     if forced in ("0", "1"):
         return forced == "1"
+    return _cpu_flags_have_bf16()
+
+
+@functools.cache
+def _cpu_flags_have_bf16() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:  # not Linux: assume not (the float32 path is never slow)
@@ -78,7 +83,8 @@ class DeviceInfo:
 
 
 def available_devices() -> list[DeviceInfo]:
-    bf16 = ", native bf16 (AMX/AVX512-BF16)" if cpu_bf16_is_native() else ""
+    bf16 = (", native bf16 (AMX/AVX512-BF16): networks in bf16" if cpu_bf16_is_native()
+            else ", no native bf16: networks in float32, about half as fast")
     found = [DeviceInfo("cpu", f"{torch.get_num_threads()} threads{bf16}", None)]
     for i in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(i)

@@ -173,6 +173,16 @@ def cpu_precision(setting: str, frames: torch.Tensor, training: bool = False) ->
     return nullcontext()
 
 
+def float32_for_want_of_bf16(setting: str, frames: torch.Tensor, training: bool = False) -> bool:
+    """Whether `auto` falls back to float32 on this CPU: what the job's notes say once."""
+    return (setting == "auto" and not training and frames.device.type == "cpu"
+            and frames.dtype == torch.float32 and not cpu_bf16_is_native())
+
+
+FLOAT32_NOTE = ("{name} ran in float32: this CPU computes no bf16 itself (AMX or AVX512-BF16), so the network "
+                "runs at about half the speed it has on one that does")
+
+
 def accelerated_warps(frame0: torch.Tensor, frame1: torch.Tensor, flow: torch.Tensor,
                       acceleration: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Both frames warped by a network's flows from t (N×4) moved by quadratic motion
