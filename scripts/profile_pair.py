@@ -1,5 +1,6 @@
 """Where one 720p pair's time goes in the default model (`fusion`), on real frames: the classical
-candidate (DIS), each IFNet block in each direction, the warps and resizes between them, the fusion
+candidate (DIS), each IFNet block in each direction (the self-grading apart, as the difference
+between the default with and without it), the warps and resizes between them, the fusion
 arithmetic, the convolutions' achieved FLOP/s; then decode and encode of 40 frames through vnn's
 own reader and writer. Backs the numbers in docs/speed.md.
 
@@ -83,15 +84,17 @@ def conv_work(model: nn.Module, run) -> tuple[int, float]:
 
 def profile_pair(frames: list[torch.Tensor], runs: int) -> None:
     plugins.load_plugins()
-    # The whole frame through both candidates (the `best` preset), channels_last as the render engine runs it.
-    model = load_model("fusion", params={"rife": "always"}).to(memory_format=torch.channels_last)
+    # The default's work on a pair, both candidates on the whole frame, channels_last as the render
+    # engine runs it; the self-grading is timed apart below (its checks call the same candidates).
+    model = load_model("fusion", params={"grade": False}).to(memory_format=torch.channels_last)
     rife = model.rife
+    network = rife.network(frames[0])  # the IFNet the bf16 path runs (widened to 96 channels), or `net`
     timers = Timers()
     # The direction of a block call: the second call of each block is the swapped one.
     calls = defaultdict(int)
 
     def block_label(block, images, flow, scale):
-        i = rife.net.blocks.index(block)
+        i = network.blocks.index(block)
         calls[i] += 1
         return f"IFNet block{i} (1/{scale:g}) {'forward' if calls[i] % 2 else 'swapped'}"
 
@@ -129,18 +132,21 @@ def profile_pair(frames: list[torch.Tensor], runs: int) -> None:
         total = sum(totals) / n
         # The convolutions: one more pair, with a timer around each and its work counted from shapes.
         seconds = dict(timers.seconds)
-        macs, conv_seconds = conv_work(rife, lambda: model(a, b, 0.5, neighbours=Neighbours(before, after)))
-    default = load_model("fusion").to(memory_format=torch.channels_last)  # rife: when_needed, `vnn`'s default
-    with torch.inference_mode():
-        default(*triplets[0][1:3], 0.5, neighbours=Neighbours(triplets[0][0], triplets[0][3]))
-        start = time.perf_counter()
-        for before, a, b, after in triplets[1:runs + 1]:
-            default(a, b, 0.5, neighbours=Neighbours(before, after))
-        default_total = (time.perf_counter() - start) / n
+        macs, conv_seconds = conv_work(network, lambda: model(a, b, 0.5, neighbours=Neighbours(before, after)))
     ifnet.IFBlock.__call__ = original_block
+    others = {}
+    for label, name in (("the default with its self-grading", "fusion"), ("`fast` (vnnflow)", "vnnflow")):
+        other = load_model(name).to(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            other(*triplets[0][1:3], 0.5, neighbours=Neighbours(triplets[0][0], triplets[0][3]))
+            start = time.perf_counter()
+            for before, a, b, after in triplets[1:runs + 1]:
+                other(a, b, 0.5, neighbours=Neighbours(before, after))
+            others[label] = (time.perf_counter() - start) / n
 
-    print(f"fusion, rife: always, {n} pairs of {SIZE[0]}x{SIZE[1]}: {1000 * total:.0f} ms a pair "
-          f"(median {1000 * statistics.median(totals):.0f}); the default rife: when_needed {1000 * default_total:.0f} ms")
+    print(f"fusion without self-grading, {n} pairs of {SIZE[0]}x{SIZE[1]}: {1000 * total:.0f} ms a pair "
+          f"(median {1000 * statistics.median(totals):.0f}); "
+          + "; ".join(f"{label} {1000 * seconds_a_pair:.0f} ms" for label, seconds_a_pair in others.items()))
     order = ["classical candidate (DIS + warps)", "  of which DIS flow (OpenCV, all calls)",
              "  of which quadratic motion (neighbours)", "RIFE candidate (all)"]
     order += sorted(k for k in seconds if k.startswith("IFNet block"))

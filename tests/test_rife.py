@@ -14,7 +14,7 @@ import torch
 from vnn_cli.core.errors import WeightsError
 from vnn_cli.core.frames import to_tensor
 from vnn_cli.eval.metrics import psnr
-from vnn_cli.nn.ifnet import FLOAT32_NOTE
+from vnn_cli.nn.ifnet import FLOAT32_NOTE, widened
 from vnn_cli.nn.weights import load_model, read_card, weights_dir
 from vnn_cli.render.engine import Interpolator
 from vnn_cli.render.job import interpolate_video
@@ -88,6 +88,28 @@ def test_the_default_job_notes_the_float32_fallback(monkeypatch, tmp_path):
     clip = write_clip(tmp_path / "in.mp4", moving_frames(4, 48, 64), 10)
     result = interpolate_video(clip, tmp_path / "out.mp4", Interpolator(load_model("fusion")), factor=2)
     assert FLOAT32_NOTE.format(name="RIFE") in result.notes, result.notes
+
+
+def test_the_widened_network_computes_the_published_one():
+    # Issue 16: channel counts rounded up to AMX's multiples (90 -> 96) with zero weights: the same
+    # frame in float32 to rounding, and the copy the bf16 path runs follows the weights it is given.
+    data = np.load(REFERENCE)
+    frame0, frame1 = to_tensor(data["frame0"], "cpu"), to_tensor(data["frame1"], "cpu")
+    model = load_model("rife", params={"precision": "bfloat16"})
+    wide = widened(model.net)
+    assert wide.width == 96 and model.net.width == 90
+    with torch.no_grad():
+        assert (wide(frame0, frame1) - model.net(frame0, frame1)).abs().max() < 1e-4
+    assert model.network(frame0) is not model.net and model.network(frame0) is model.network(frame0)
+    bent = {k: v * 0.9 if k.endswith("conv2.2.weight") else v for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        before = model(frame0, frame1, 0.5)
+        model.load_state_dict(bent)
+        after = model(frame0, frame1, 0.5)
+        assert not torch.equal(before, after)
+        fresh = load_model("rife", params={"precision": "bfloat16"})
+        fresh.load_state_dict(bent)
+        assert torch.equal(after, fresh(frame0, frame1, 0.5))  # not the copy of the old weights
 
 
 @pytest.mark.parametrize("swap", ["coarse", "none"])

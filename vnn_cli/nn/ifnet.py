@@ -37,6 +37,7 @@ WIDTH = 90
 PAD_MULTIPLE = 32  # the coarsest block works at 1/4 and downsamples 4 more: 1/16, with margin
 AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels: `scale: auto` estimates motion at 1/2 above this
 SWAP_SETTINGS = ("all", "coarse", "none")  # which blocks also run on the swapped frames
+COMPUTE_MULTIPLE = 32  # channel counts bf16 runs fastest at on AMX (its tiles hold 32 bf16 a row)
 
 
 def conv_prelu(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -91,6 +92,7 @@ class IFNet(nn.Module):
 
     def __init__(self, width: int = WIDTH):
         super().__init__()
+        self.width = width
         # Input per block: both (warped) frames, the mask, and the 4-channel flow.
         self.block0 = IFBlock(3 + 3 + 1 + 4, width)
         self.block1 = IFBlock(3 + 3 + 1 + 4, width)
@@ -162,15 +164,39 @@ def pad_for_scale(x: torch.Tensor, scale: float, multiple: int = PAD_MULTIPLE) -
     return F.pad(x, (0, (-width) % step, 0, (-height) % step))
 
 
-def cpu_precision(setting: str, frames: torch.Tensor, training: bool = False) -> ContextManager:
-    """The context an IFNet runs in: bf16 autocast of the convolutions on a CPU for `bfloat16`, and
-    for `auto` where the CPU computes bf16 natively (AMX or AVX512-BF16); float32 elsewhere, in
-    training, and on other devices (`--half` is theirs)."""
+def cpu_bf16(setting: str, frames: torch.Tensor, training: bool = False) -> bool:
+    """Whether an IFNet's convolutions run in bf16 on a CPU: for `bfloat16`, and for `auto` where the
+    CPU computes bf16 natively (AMX or AVX512-BF16); float32 elsewhere, in training, and on other
+    devices (`--half` is theirs)."""
     if training or frames.device.type != "cpu" or frames.dtype != torch.float32:
-        return nullcontext()
-    if setting == "bfloat16" or (setting == "auto" and cpu_bf16_is_native()):
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return nullcontext()
+        return False
+    return setting == "bfloat16" or (setting == "auto" and cpu_bf16_is_native())
+
+
+def cpu_precision(setting: str, frames: torch.Tensor, training: bool = False) -> ContextManager:
+    """The context an IFNet runs in: bf16 autocast of the convolutions where `cpu_bf16` says so."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if cpu_bf16(setting, frames, training) else nullcontext()
+
+
+def widened(net: IFNet, multiple: int = COMPUTE_MULTIPLE) -> IFNet:
+    """The same network with its channel counts rounded up to `multiple` (90 -> 96, 45 -> 48), the
+    added channels' weights and biases zero: they carry zeros through, so it computes the same
+    function (to float rounding) as `net`. oneDNN's bf16 kernels on AMX run it 1.22-1.27× faster
+    at 720p (docs/speed.md), though it does more multiply-adds. Not for training: the zero
+    weights would learn."""
+    width = -(-net.width // multiple) * multiple
+    if width == net.width:
+        return net
+    reference = net.block0.conv0[0][0].weight
+    wide = IFNet(width).to(device=reference.device, dtype=reference.dtype).eval()
+    source = net.state_dict()
+    with torch.no_grad():
+        for key, target in wide.state_dict().items():
+            target.zero_()
+            target[tuple(slice(0, n) for n in source[key].shape)] = source[key]
+    if reference.is_contiguous(memory_format=torch.channels_last) and not reference.is_contiguous():
+        wide = wide.to(memory_format=torch.channels_last)
+    return wide
 
 
 def float32_for_want_of_bf16(setting: str, frames: torch.Tensor, training: bool = False) -> bool:
