@@ -93,3 +93,18 @@ def test_a_shot_too_short_to_grade_keeps_the_blend_with_a_note(tmp_path: Path):
     model = load_model("fusion")
     result = interpolate_video(folder, tmp_path / "out", Interpolator(model), factor=2, image_fps=Fraction(10))
     assert any("1 pair(s) with no frame around them to grade by kept the blend" in note for note in result.notes), result.notes
+
+
+def test_rife_when_needed_does_not_grade():
+    # Grading runs RIFE on every check; `rife=when_needed` exists to run it only on doubted tiles.
+    model = load_model("fusion", params={"rife": "when_needed"})
+    calls = []
+    estimate = model.rife.estimate
+    model.rife.estimate = lambda *args, **kwargs: calls.append(1) or estimate(*args, **kwargs)
+    frames = panning(isoluminant=False)
+    f0, f1, before, after = (to_tensor(frames[i], "cpu") for i in (2, 4, 0, 6))
+    with torch.no_grad():
+        model(f0, f1, 0.5, neighbours=Neighbours(before, after))
+    assert sum(model.grader.counts.values()) == 0
+    assert model.doubted_region(model.classical(f0, f1, Neighbours(before, after))) is None
+    assert calls == []  # a plain pan: DIS doubted nowhere, so RIFE never ran

@@ -57,7 +57,7 @@ class Fusion(FrameInterpolator):
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
         neighbours: bool = True  # quadratic motion through the frames around the pair, where given
-        grade: bool = True  # the frames around the pair grade the blend, DIS and RIFE (vnn_cli/nn/grading.py)
+        grade: bool = True  # the frames around the pair grade the blend, DIS and RIFE (vnn_cli/nn/grading.py); rife=always only
         # The blend: DIS's share is dis_share·exp(-mismatch / dis_doubt_px), RIFE has the rest.
         dis_share: float = 0.7
         dis_doubt_px: float = 16.0
@@ -138,7 +138,9 @@ class Fusion(FrameInterpolator):
         if torch.equal(frame0, frame1):  # nothing moved: nothing to synthesize
             return frame0.clone()
         with torch.no_grad():
-            choice = self.grader.choose(frame0, frame1, neighbours) if self.params.grade else "blend"
+            # Grading runs RIFE on every check: under `when_needed` that would undo what the mode saves.
+            grading = self.params.grade and self.params.rife == "always"
+            choice = self.grader.choose(frame0, frame1, neighbours) if grading else "blend"
             dis = self.classical(frame0, frame1, neighbours)
             if choice == "dis":
                 out = dis.frame
