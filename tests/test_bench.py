@@ -14,7 +14,7 @@ from vnn_cli.core import registry
 from vnn_cli.core import plugins
 from vnn_cli.bench import run as bench_run
 from vnn_cli.bench.memory import PeakMemory
-from vnn_cli.bench.report import CSV_FIELDS, write_examples
+from vnn_cli.bench.report import CSV_FIELDS, csv_rows, markdown, write_examples, write_json
 from vnn_cli.bench.results import EndToEnd, Example
 from vnn_cli.bench.run import check_targets
 from vnn_cli.bench.splits import label_clips, not_found
@@ -176,6 +176,23 @@ def test_end_to_end_runs_only_the_presets_asked_for(clips):
     assert targets["e2e_fast_vs_minterpolate"].value > 0
     assert targets["e2e_balanced_vs_minterpolate"].met is None
     assert "--preset balanced" in targets["e2e_balanced_vs_minterpolate"].note
+
+
+def test_end_to_end_also_runs_at_the_sizes_asked_for(clips, tmp_path):
+    # Issue 16: speed as the user pays it at several frame sizes, every row beside minterpolate.
+    plugins.load_plugins()
+    settings = BenchSettings(methods=["dup"], sizes=[], runs=1, frames=9, e2e_frames=4, e2e_sizes=["48x32", "96x72"])
+    result = bench_run.run_bench([clips], settings, e2e_presets=["fast"])
+    assert [(e.width, e.height) for e in result.end_to_end_runs][1:] == [(48, 32), (96, 72)]
+    for e2e in result.end_to_end_sizes:
+        assert [r.what for r in e2e.results] == [r.what for r in result.end_to_end.results]
+        assert all(r.interpolated_fps for r in e2e.results), e2e.results
+    write_json(tmp_path / "r.json", result)
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [(e["width"], e["height"]) for e in data["end_to_end_sizes"]] == [(48, 32), (96, 72)]
+    rows = [r for r in csv_rows(result) if r["kind"] == "end_to_end"]
+    assert {r["size"] for r in rows} == {f"{result.end_to_end.width}x{result.end_to_end.height}", "48x32", "96x72"}
+    assert "End to end on" in markdown(result) and "(96×72)" in markdown(result)
 
 
 class _Exploding(FrameInterpolator):

@@ -159,6 +159,7 @@ def to_dict(result: BenchResult) -> dict:
         "speed": [dataclasses.asdict(s) for s in result.speeds],
         "end_to_end": dataclasses.asdict(result.end_to_end) if result.end_to_end else None,
         "end_to_end_note": result.e2e_note,
+        "end_to_end_sizes": [dataclasses.asdict(e2e) for e2e in result.end_to_end_sizes],
         "targets": [dataclasses.asdict(t) for t in result.targets],
     }
     return _clean(data)
@@ -188,8 +189,7 @@ def csv_rows(result: BenchResult) -> list[dict]:
             for s in result.scores]
     rows += [{"kind": "speed", "method": s.method, "size": s.size, "fps": s.fps, "seconds": s.seconds,
               "peak_mib": s.peak_mib, "frames": s.runs, "error": s.error} for s in result.speeds]
-    if result.end_to_end:
-        e2e = result.end_to_end
+    for e2e in result.end_to_end_runs:
         rows += [{"kind": "end_to_end", "method": r.what, "clip": e2e.clip, "size": f"{e2e.width}x{e2e.height}",
                   "fps": r.interpolated_fps, "seconds": r.seconds, "frames": r.output_frames, "error": r.error}
                  for r in e2e.results]
@@ -284,8 +284,7 @@ def markdown(result: BenchResult) -> str:
             cells = [_cell(by_key[(clip.name, m)].mean_psnr) if (clip.name, m) in by_key else "–" for m in methods]
             size = f"{clip.width}×{clip.height}" if clip.width else "–"
             lines.append("| " + " | ".join([clip.name, *([clip.split] if split else []), size, *cells]) + " |")
-    if result.end_to_end:
-        e2e = result.end_to_end
+    for e2e in result.end_to_end_runs:
         lines += ["", f"End to end on {e2e.clip} ({e2e.width}×{e2e.height}), twice the frame rate:", "",
                   "| how | frames in → out | seconds | new frames/s | frames written/s | notes |", "|---|---|---|---|---|---|"]
         for run in e2e.results:

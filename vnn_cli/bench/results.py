@@ -70,3 +70,9 @@ class BenchResult:
     targets: list[Target]
     examples: list[Example] = field(default_factory=list)
     e2e_note: str = ""
+    end_to_end_sizes: list[EndToEnd] = field(default_factory=list)  # the same clip scaled to `e2e_sizes`
+
+    @property
+    def end_to_end_runs(self) -> list[EndToEnd]:
+        """Every end-to-end run: at the clip's own size, then at each size it was scaled to."""
+        return ([self.end_to_end] if self.end_to_end else []) + self.end_to_end_sizes

@@ -229,10 +229,10 @@ def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device 
             speeds.append(_measure_speed(method, ready, broken, width, height, settings.runs))
             steps.end()
 
-    e2e, e2e_note = None, ""
+    e2e, e2e_sizes, e2e_note = None, [], ""
     if settings.e2e:
         steps.begin("end to end: vnn interpolate and ffmpeg")
-        e2e, e2e_note = _run_end_to_end(infos, scores, ready, settings, device, half, e2e_presets)
+        e2e, e2e_sizes, e2e_note = _run_end_to_end(infos, scores, ready, settings, device, half, e2e_presets)
         steps.end()
 
     return BenchResult(
@@ -247,6 +247,7 @@ def run_bench(inputs: list[Path], settings: BenchSettings, device: torch.device 
         targets=check_targets(speeds, e2e),
         examples=examples,
         e2e_note=e2e_note,
+        end_to_end_sizes=e2e_sizes,
     )
 
 
@@ -268,27 +269,38 @@ def _as_command(loaded: Interpolator | str, device: torch.device, half: bool, ba
 
 
 def _run_end_to_end(clips: list[ClipInfo], scores: list[Score], ready: dict[str, Interpolator], settings: BenchSettings,
-                    device: torch.device, half: bool, presets: Sequence[str]) -> tuple[EndToEnd | None, str]:
+                    device: torch.device, half: bool, presets: Sequence[str]
+                    ) -> tuple[EndToEnd | None, list[EndToEnd], str]:
+    """The clip nearest 720p through every way end to end, at its own size and then scaled to each
+    of `settings.e2e_sizes`; or why it could not run."""
     clip = _e2e_clip(clips)
     model = _e2e_model(settings.e2e_model, ready)
     if clip is None or model is None:
-        return None, "end to end not run: " + ("no moving clip" if clip is None else "no model could run")
-    frames = []
-    for frame in VideoReader(Path(clip.path), start=settings.start or None, max_width=settings.max_width):
-        frames.append(frame.copy())
-        if len(frames) >= settings.e2e_frames:
-            break
+        return None, [], "end to end not run: " + ("no moving clip" if clip is None else "no model could run")
     names = [model, *(["dup"] if "dup" in ready and model != "dup" else [])]  # dup: the pipeline alone
     loaded: dict[str, Interpolator | str] = {run_label(name): ready[name] for name in names}
     loaded.update({preset_run(name): found for name, found in _preset_models(presets, ready, settings, device, half).items()})
     batch_size = InterpolateSettings().batch_size
     runs = {what: _as_command(found, device, half, batch_size) for what, found in loaded.items()}
     own = next((s.fps for s in scores if s.clip == clip.name and s.method == model and not s.error), None)
+    fps = probe(Path(clip.path)).fps
+
+    def convert(size: tuple[int, int] | None) -> EndToEnd:
+        frames = []
+        reader = VideoReader(Path(clip.path), start=settings.start or None, max_width=None if size else settings.max_width,
+                             size=size)
+        for frame in reader:
+            frames.append(frame.copy())
+            if len(frames) >= settings.e2e_frames:
+                break
+        if size is None:
+            return EndToEnd(clip.name, clip.width, clip.height, model, own, end_to_end(frames, fps, runs))
+        return EndToEnd(clip.name, reader.width, reader.height, model, None, end_to_end(frames, fps, runs))
+
     try:
-        results = end_to_end(frames, probe(Path(clip.path)).fps, runs)
+        return convert(None), [convert(parse_size(size)) for size in settings.e2e_sizes], ""
     except Exception as exc:
-        return None, f"end to end failed: {describe(exc)}"
-    return EndToEnd(clip.name, clip.width, clip.height, model, own, results), ""
+        return None, [], f"end to end failed: {describe(exc)}"
 
 
 def _speed_at(speeds: list[Speed], method: str, size: str) -> float | None:

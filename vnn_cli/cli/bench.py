@@ -120,6 +120,8 @@ def _print(result) -> None:
         console.print(_e2e_table(result.end_to_end))
         if result.end_to_end.model_fps:
             console.print(f"{result.end_to_end.model} alone on that clip: {_fps(result.end_to_end.model_fps)} fps")
+        for e2e in result.end_to_end_sizes:
+            console.print(_e2e_table(e2e))
     elif result.e2e_note:
         console.print(result.e2e_note)
     for target in result.targets:
@@ -157,6 +159,8 @@ def _print(result) -> None:
 @click.option("--e2e-model", default=None, help="Model for the end-to-end run (default: the default model).")
 @click.option("--e2e-presets", default=None,
               help="Comma-separated presets also run end to end (default fast,balanced,best; 'none' for none).")
+@click.option("--e2e-sizes", default=None,
+              help="Also run end to end on that clip scaled to these sizes, e.g. 640x360,1920x1080 (default: its own size only).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write every number to this JSON file.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="Write one row per measurement to this CSV file.")
 @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path), default=None,
@@ -178,7 +182,8 @@ def bench_command(params: dict) -> None:
     input and each odd one is predicted and scored (PSNR on RGB, capped at 100 dB, and SSIM).
     Speed: frames per second and peak memory on the clips and on synthetic frames of each
     --sizes, after a warm-up, median of --runs. Then `vnn interpolate` end to end on the clip
-    nearest 720p beside a plain ffmpeg decode + encode of the same output.
+    nearest 720p beside a plain ffmpeg decode + encode of the same output (and, with --e2e-sizes,
+    on that clip scaled to each size).
 
     The clips named by --validation are the validation split (never tuned on, only reported),
     the others the tuning split: quality is shown per split when a validation clip is in the run.
@@ -188,6 +193,7 @@ def bench_command(params: dict) -> None:
     params["methods"] = _split(params["methods"])
     params["sizes"] = _split(params["sizes"])
     params["e2e_presets"] = _split(params["e2e_presets"])
+    params["e2e_sizes"] = _split(params["e2e_sizes"])
     params["validation"] = _split(params["validation"])
     params["weights"] = _weights(params.pop("weights"))
     runtime, section = settings_for("bench", params)

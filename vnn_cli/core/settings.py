@@ -227,6 +227,8 @@ class BenchSettings(Settings):
     e2e_frames: int = Field(25, ge=3)  # input frames of the clip the end-to-end run converts
     e2e_model: str | None = None  # None: the default model if it can run
     e2e_presets: list[str] | None = None  # presets run end to end too (None: fast, balanced, best; []: none)
+    # The end-to-end clip also scaled to each of these sizes, every row again ([]: its own size only).
+    e2e_sizes: list[Annotated[str, Field(pattern=r"^[1-9]\d*x[1-9]\d*$")]] = []
     examples_per_clip: int = Field(1, ge=1, le=50)
     crop: int = Field(256, ge=16, le=4096)  # side of the example crops
     overwrite: bool = False  # replace a non-empty --examples folder instead of refusing
