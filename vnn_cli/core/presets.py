@@ -45,9 +45,9 @@ class Measured:
 
 
 MEASURED_BY = ("vnn bench on the project's twelve clips (README's Results: 8 tuning, 4 validation), "
-               "commit 70c8d81, 2-core Xeon with AMX, CPU, 2026-12-06")
+               "commit 58c48b1, 2-core Xeon with AMX, CPU, 2026-12-06")
 MEASURED: dict[str, Measured] = {
-    "fast": Measured(37.56, 44.72, 8.53),
-    "balanced": Measured(37.85, 45.20, 0.94),
-    "best": Measured(37.88, 45.22, 0.48),
+    "fast": Measured(37.56, 44.72, 9.32),
+    "balanced": Measured(37.85, 45.20, 0.76),
+    "best": Measured(37.88, 45.22, 0.50),
 }
