@@ -27,13 +27,12 @@ from typing import Literal
 import torch
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.nn.ifnet import (FLOAT32_NOTE, IFNet, accelerated_warps, cpu_bf16, cpu_precision, float32_for_want_of_bf16,
-                              motion_scale, pad_for_scale, widened)
+from vnn_cli.nn.ifnet import CpuPrecision, IFNet, accelerated_warps, cpu_bf16, motion_scale, pad_for_scale, widened
 from vnn_cli.core.model_api import ModelParams
 
 
 @register_model("rife")
-class Rife(FrameInterpolator):
+class Rife(CpuPrecision, FrameInterpolator):
     any_time = False
     pad_multiple = 1  # padded inside, where the motion scale is known
     supports_scale = True
@@ -44,12 +43,9 @@ class Rife(FrameInterpolator):
         precision: Literal["auto", "float32", "bfloat16"] = "auto"  # of the convolutions on a CPU
         swap: Literal["all", "coarse", "none"] = "all"  # blocks that also run on the swapped frames
 
-    network_name = "RIFE"
-
     def __init__(self, **params):
         super().__init__(**params)
         self.net = IFNet()
-        self.fell_back_to_float32 = False  # said once in the job's notes
         self._widened: list[IFNet] = []  # the bf16 path's copy of `net` (a list: not a submodule, not state)
 
     def network(self, frames: torch.Tensor) -> IFNet:
@@ -73,16 +69,6 @@ class Rife(FrameInterpolator):
     def _apply(self, fn, *args, **kwargs):
         self._widened.clear()
         return super()._apply(fn, *args, **kwargs)
-
-    def precision(self, frames: torch.Tensor):
-        """The context the network runs in: bf16 autocast where it pays (see the module's docstring)."""
-        self.fell_back_to_float32 |= float32_for_want_of_bf16(self.params.precision, frames, self.training)
-        return cpu_precision(self.params.precision, frames, self.training)
-
-    def work_notes(self) -> list[str]:
-        notes = [FLOAT32_NOTE.format(name=self.network_name)] if self.fell_back_to_float32 else []
-        self.fell_back_to_float32 = False
-        return notes
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None) -> torch.Tensor:

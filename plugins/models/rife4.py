@@ -19,11 +19,11 @@ from torch import nn
 
 from vnn_cli import FrameInterpolator, register_model
 from vnn_cli.core.model_api import ModelParams
-from vnn_cli.nn.ifnet import FLOAT32_NOTE, accelerated_warps, cpu_precision, float32_for_want_of_bf16, motion_scale, pad_for_scale
+from vnn_cli.nn.ifnet import CpuPrecision, accelerated_warps, motion_scale, pad_for_scale
 from vnn_cli.nn.ifnet_v4 import PAD_MULTIPLE, IFNet40, IFNet425
 
 
-class PracticalRife(FrameInterpolator):
+class PracticalRife(CpuPrecision, FrameInterpolator):
     """What the 4.x models share: padding, scale, precision, and `estimate` for other models."""
 
     any_time = True
@@ -38,18 +38,6 @@ class PracticalRife(FrameInterpolator):
     def __init__(self, **params):
         super().__init__(**params)
         self.net = self.network()
-        self.fell_back_to_float32 = False  # said once in the job's notes
-        self.network_name = f"RIFE {self.default_weights.removeprefix('rife-')}"
-
-    def precision(self, frames: torch.Tensor):
-        """The context the network runs in (see `vnn_cli.nn.ifnet.cpu_precision`)."""
-        self.fell_back_to_float32 |= float32_for_want_of_bf16(self.params.precision, frames, self.training)
-        return cpu_precision(self.params.precision, frames, self.training)
-
-    def work_notes(self) -> list[str]:
-        notes = [FLOAT32_NOTE.format(name=self.network_name)] if self.fell_back_to_float32 else []
-        self.fell_back_to_float32 = False
-        return notes
 
     def _scale(self, frame: torch.Tensor, scale: float | None) -> float:
         return scale if scale is not None else motion_scale(self.params.scale, *frame.shape[-2:])
@@ -84,10 +72,12 @@ class PracticalRife(FrameInterpolator):
 @register_model("rife-4.0")
 class Rife40(PracticalRife):
     default_weights = "rife-4.0"
+    network_name = "RIFE 4.0"
     network = IFNet40
 
 
 @register_model("rife-4.25")
 class Rife425(PracticalRife):
     default_weights = "rife-4.25"
+    network_name = "RIFE 4.25"
     network = IFNet425

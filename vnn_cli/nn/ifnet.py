@@ -164,11 +164,16 @@ def pad_for_scale(x: torch.Tensor, scale: float, multiple: int = PAD_MULTIPLE) -
     return F.pad(x, (0, (-width) % step, 0, (-height) % step))
 
 
+def _cpu_inference(frames: torch.Tensor, training: bool) -> bool:
+    """Float32 frames on a CPU, not training: where `precision` chooses anything."""
+    return not training and frames.device.type == "cpu" and frames.dtype == torch.float32
+
+
 def cpu_bf16(setting: str, frames: torch.Tensor, training: bool = False) -> bool:
     """Whether an IFNet's convolutions run in bf16 on a CPU: for `bfloat16`, and for `auto` where the
     CPU computes bf16 natively (AMX or AVX512-BF16); float32 elsewhere, in training, and on other
     devices (`--half` is theirs)."""
-    if training or frames.device.type != "cpu" or frames.dtype != torch.float32:
+    if not _cpu_inference(frames, training):
         return False
     return setting == "bfloat16" or (setting == "auto" and cpu_bf16_is_native())
 
@@ -199,14 +204,29 @@ def widened(net: IFNet, multiple: int = COMPUTE_MULTIPLE) -> IFNet:
     return wide
 
 
-def float32_for_want_of_bf16(setting: str, frames: torch.Tensor, training: bool = False) -> bool:
-    """Whether `auto` falls back to float32 on this CPU: what the job's notes say once."""
-    return (setting == "auto" and not training and frames.device.type == "cpu"
-            and frames.dtype == torch.float32 and not cpu_bf16_is_native())
-
-
 FLOAT32_NOTE = ("{name} ran in float32: this CPU computes no bf16 itself (AMX or AVX512-BF16), so the network "
                 "runs at about half the speed it has on one that does")
+
+
+class CpuPrecision:
+    """What every IFNet plugin does about precision on a CPU (mixed in before `FrameInterpolator`;
+    it reads the plugin's `params.precision`): `precision` is the context the network runs in, and
+    `work_notes` says once a job when `auto` fell back to float32 for want of native bf16."""
+
+    network_name = "RIFE"  # as the note names it
+    fell_back_to_float32 = False
+
+    def precision(self, frames: torch.Tensor) -> ContextManager:
+        """bf16 autocast where it pays (`cpu_bf16`), else float32."""
+        setting = self.params.precision
+        if setting == "auto" and _cpu_inference(frames, self.training) and not cpu_bf16_is_native():
+            self.fell_back_to_float32 = True
+        return cpu_precision(setting, frames, self.training)
+
+    def work_notes(self) -> list[str]:
+        notes = [FLOAT32_NOTE.format(name=self.network_name)] if self.fell_back_to_float32 else []
+        self.fell_back_to_float32 = False
+        return notes
 
 
 def accelerated_warps(frame0: torch.Tensor, frame1: torch.Tensor, flow: torch.Tensor,
