@@ -19,9 +19,18 @@ PRESETS = {
 }
 
 
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # BT.601: the luma DIS sees
+
+
+def luma(frames: torch.Tensor) -> torch.Tensor:
+    """N×1×H×W: the luma of N×3×H×W frames, as DIS sees them, on the frames' device."""
+    red, green, blue = frames.unbind(dim=1)
+    return (LUMA_WEIGHTS[0] * red + LUMA_WEIGHTS[1] * green + LUMA_WEIGHTS[2] * blue)[:, None]
+
+
 def gray_uint8(frames: torch.Tensor) -> np.ndarray:
     """N×3×H×W floats in [0, 1] -> N×H×W uint8 luma (BT.601), on the CPU."""
-    weights = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float32).view(1, 3, 1, 1)
+    weights = torch.tensor(LUMA_WEIGHTS, dtype=torch.float32).view(1, 3, 1, 1)
     luma = (frames.detach().float().cpu() * weights).sum(dim=1)
     return (luma.clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
 

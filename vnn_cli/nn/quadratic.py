@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .dis_flow import RememberedFlows
+from .dis_flow import RememberedFlows, luma
 from ..core.model_api import Neighbours
 from .warp import backward_warp, mismatch
 
@@ -30,7 +30,6 @@ GUARD_SLACK = 8.0  # ... plus GUARD_SLACK levels ...
 GUARD_MAX = 96.0  # ... or GUARD_MAX levels, whatever the pair's
 FRAME_RATIO = 2.0  # per frame: no path on a side whose mean error exceeds FRAME_RATIO times the pair's ...
 FRAME_SLACK = 2.0  # ... plus FRAME_SLACK levels (the neighbour lies across a change)
-_LUMA = (0.299, 0.587, 0.114)  # BT.601, as DIS sees the frames
 
 
 def acceleration_fields(small0: torch.Tensor, small1: torch.Tensor, flow01: torch.Tensor, flow10: torch.Tensor,
@@ -68,12 +67,6 @@ def acceleration_fields(small0: torch.Tensor, small1: torch.Tensor, flow01: torc
         change = (path(flow_out, to_neighbour, s, gap) - s * flow_out) * trusted
         fields[side] = -share * change
     return torch.cat(fields, dim=1)
-
-
-def luma(frames: torch.Tensor) -> torch.Tensor:
-    """N×1×H×W: the luma of N×3×H×W frames (BT.601, as DIS sees them)."""
-    red, green, blue = frames.unbind(dim=1)
-    return (_LUMA[0] * red + _LUMA[1] * green + _LUMA[2] * blue)[:, None]
 
 
 def evidence_holds(frame: torch.Tensor, other: torch.Tensor, flow_out: torch.Tensor, neighbour: torch.Tensor,
