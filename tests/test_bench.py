@@ -14,7 +14,7 @@ from vnn_cli.core import registry
 from vnn_cli.core import plugins
 from vnn_cli.bench import run as bench_run
 from vnn_cli.bench.memory import PeakMemory
-from vnn_cli.bench.report import CSV_FIELDS, csv_rows, markdown, write_examples, write_json
+from vnn_cli.bench.report import CSV_FIELDS, E2E_PEAK_HEADING, csv_rows, markdown, write_examples, write_json
 from vnn_cli.bench.results import EndToEnd, Example
 from vnn_cli.bench.run import check_targets
 from vnn_cli.bench.splits import label_clips, not_found
@@ -88,6 +88,8 @@ def test_bench_scores_peers_and_writes_json_and_csv(vnn, clips, tmp_path):
     for run in e2e["results"]:
         assert run["error"] is None, run
         assert (run["input_frames"], run["output_frames"]) == (6, 11) and run["interpolated_fps"] > 0
+        # ffmpeg's rows: its whole process (tens of MiB at least); vnn's: what the job added (>= 0)
+        assert run["peak_mib"] > (1 if run["what"].startswith("ffmpeg") else -1e-9), run
     rate = {r["what"]: r["interpolated_fps"] for r in e2e["results"]}
     targets = {t["name"]: t for t in data["targets"]}
     assert list(targets) == ["speed_vs_minterpolate", "pipeline_share", "e2e_fast_vs_minterpolate",
@@ -110,6 +112,7 @@ def test_bench_scores_peers_and_writes_json_and_csv(vnn, clips, tmp_path):
     assert float(_by(rows, kind="quality", clip="still.mp4", method="dup")["psnr"]) == PSNR_CAP
 
     markdown = text.read_text()
+    assert E2E_PEAK_HEADING in markdown
     assert f"| {MINTERPOLATE_E2E} | 6 → 11 |" in markdown and "| vnn interpolate --preset balanced | 6 → 11 |" in markdown
     assert "- vnn interpolate --preset fast end-to-end new frames/s / ffmpeg minterpolate's ≥ 3:" in markdown
 

@@ -202,3 +202,40 @@ def test_neighbour_across_an_unflagged_change_costs_nothing(method: str):
         steady = interpolator(frame0, frame1, [0.5])[0]
         fitted = interpolator(frame0, frame1, [0.5], Neighbours(before, after))[0]
     assert psnr(fitted[crop], middle[crop]) > psnr(steady[crop], middle[crop]) - 0.1
+
+
+def test_a_model_with_neighbours_is_handed_one_pair_at_a_time(tmp_path: Path):
+    # Each pair runs alone anyway (each has its own neighbours): gathering `batch_size` pairs per
+    # call would only hold their frames (at 1080p the default's process: 2.4 GiB against 1.9).
+    scene = landscape(1, 48, 64)
+    clip = write_clip(tmp_path / "pan.mp4", [np.roll(scene, 2 * i, axis=1) for i in range(7)], 25)
+    calls: list[int] = []
+
+    class Counting(Interpolator):
+        def synthesize(self, jobs):
+            calls.append(len(jobs))
+            return super().synthesize(jobs)
+
+    interpolator = Counting(Recorder(), batch_size=4)
+    assert interpolator.pairs_per_call == 1
+    result = interpolate_video(clip, tmp_path / "out.mp4", interpolator, factor=2)
+    assert result.cuts == 0 and result.frames_out == 13 and sum(calls) == 6 and max(calls) == 1
+    assert Interpolator(load_model("blend"), batch_size=4).pairs_per_call == 4  # no neighbours: batches stay
+
+
+def test_the_bench_protocol_gives_no_neighbour_across_a_cut():
+    # 13 frames, input frames 0, 2, ..., 12, a cut between inputs 6 and 8 (frame 7 starts the
+    # second shot): as `vnn interpolate` would, the pairs beside the cut get no neighbour across it.
+    from vnn_cli.eval.protocol import drop_frame_neighbours, drop_frame_triplets
+
+    first, second = landscape(1, 48, 64), landscape(2, 48, 64)
+    frames = [np.roll(first, 2 * i, axis=1) for i in range(7)] + [np.roll(second, 2 * i, axis=1) for i in range(6)]
+    around = drop_frame_neighbours(frames)
+    assert len(around) == len(drop_frame_triplets(frames)) == 6
+    present = [(n.before is not None, n.after is not None) for n in around]
+    # pairs (0,2) (2,4) (4,6) | (6,8) is the cut | (8,10) (10,12)
+    assert present == [(False, True), (True, True), (True, False), (True, True), (False, True), (True, False)]
+    assert around[1].before is frames[0] and around[1].after is frames[6]
+    # Threshold 0 turns cut detection off, as `--scene-threshold 0` does: the old protocol.
+    assert [(n.before is not None, n.after is not None) for n in drop_frame_neighbours(frames, 0)] == \
+        [(False, True)] + [(True, True)] * 4 + [(True, False)]

@@ -172,6 +172,9 @@ def write_json(path: Path, result: BenchResult) -> None:
 
 # New columns come last (the target columns, then the split), so readers of the older files find
 # theirs where they were.
+# What an end-to-end row's memory is (speed.Throughput.peak_mib): ffmpeg's whole process, vnn's growth.
+E2E_PEAK_HEADING = "peak MiB (ffmpeg: its process; vnn: added by the job)"
+
 CSV_FIELDS = ["kind", "method", "clip", "size", "psnr", "ssim", "fps", "seconds", "peak_mib", "frames", "error",
               "value", "required", "met", "split"]
 
@@ -191,7 +194,8 @@ def csv_rows(result: BenchResult) -> list[dict]:
               "peak_mib": s.peak_mib, "frames": s.runs, "error": s.error} for s in result.speeds]
     for e2e in result.end_to_end_runs:
         rows += [{"kind": "end_to_end", "method": r.what, "clip": e2e.clip, "size": f"{e2e.width}x{e2e.height}",
-                  "fps": r.interpolated_fps, "seconds": r.seconds, "frames": r.output_frames, "error": r.error}
+                  "fps": r.interpolated_fps, "seconds": r.seconds, "peak_mib": r.peak_mib, "frames": r.output_frames,
+                  "error": r.error}
                  for r in e2e.results]
     for s in summarize(result):
         rows.append({"kind": "summary", "method": s.method, "psnr": s.psnr, "ssim": s.ssim, "fps": s.fps,
@@ -286,10 +290,12 @@ def markdown(result: BenchResult) -> str:
             lines.append("| " + " | ".join([clip.name, *([clip.split] if split else []), size, *cells]) + " |")
     for e2e in result.end_to_end_runs:
         lines += ["", f"End to end on {e2e.clip} ({e2e.width}×{e2e.height}), twice the frame rate:", "",
-                  "| how | frames in → out | seconds | new frames/s | frames written/s | notes |", "|---|---|---|---|---|---|"]
+                  f"| how | frames in → out | seconds | new frames/s | frames written/s | {E2E_PEAK_HEADING} | notes |",
+                  "|---|---|---|---|---|---|---|"]
         for run in e2e.results:
             lines.append(f"| {run.what} | {run.input_frames} → {run.output_frames} | {run.seconds:.2f} | "
-                         f"{_cell(run.interpolated_fps)} | {_cell(run.output_fps)} | {run.notes.replace('|', '/')} |")
+                         f"{_cell(run.interpolated_fps)} | {_cell(run.output_fps)} | {_cell(run.peak_mib, 0)} | "
+                         f"{run.notes.replace('|', '/')} |")
     lines.append("")
     for target in result.targets:
         verdict = {True: "met", False: "**not met**", None: "not measured"}[target.met]

@@ -24,7 +24,7 @@ from ..render.engine import Interpolator
 from ..core.errors import PeerError, describe
 from ..render.job import interpolate_video
 from ..render.outputs import EncodeOptions
-from ..video.ffmpeg import run_ffmpeg
+from ..video.ffmpeg import run_ffmpeg_measured
 from ..video.probe import probe
 from ..video.writer import VideoWriter
 from .memory import PeakMemory
@@ -124,6 +124,9 @@ class Throughput:
     output_fps: float | None  # frames written per second of wall time
     error: str | None = None
     notes: str = ""  # what the pipeline did besides synthesizing (fallbacks to a blend, scene cuts)
+    # Peak memory, MiB: an ffmpeg row's whole process; a vnn row's growth of the process during the
+    # job (the model's weights, loaded before, not counted: see `memory.PeakMemory`). None: unknown.
+    peak_mib: float | None = None
 
 
 def trim_clip(source: list[np.ndarray], fps, folder: Path) -> Path:
@@ -140,10 +143,11 @@ def trim_clip(source: list[np.ndarray], fps, folder: Path) -> Path:
 def pipeline_throughput(clip: Path, interpolator: Interpolator, what: str, folder: Path) -> Throughput:
     """`vnn interpolate CLIP --factor 2` as the command runs it: decode, model, encode (defaults)."""
     output = Path(folder) / f"e2e_{what.replace(' ', '_')}.mp4"
-    result = interpolate_video(clip, output, interpolator, factor=2, options=EncodeOptions(overwrite=True))
+    with PeakMemory(interpolator.device) as peak:
+        result = interpolate_video(clip, output, interpolator, factor=2, options=EncodeOptions(overwrite=True))
     made = result.frames_out - result.frames_in
     return Throughput(what, result.frames_in, result.frames_out, result.seconds, made / result.seconds,
-                      result.frames_out / result.seconds, notes=_job_notes(result))
+                      result.frames_out / result.seconds, notes=_job_notes(result), peak_mib=peak.mib)
 
 
 def _job_notes(result) -> str:
@@ -170,11 +174,11 @@ def ffmpeg_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
     frames_out = 2 * frames_in - 1
     output = Path(folder) / "e2e_ffmpeg.mp4"
     started = time.perf_counter()
-    run_ffmpeg(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}", *_encode_args(frames_out),
-                str(output)], PeerError, "ffmpeg decode + encode")
+    _, peak_mib = run_ffmpeg_measured(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}",
+                                       *_encode_args(frames_out), str(output)], PeerError, "ffmpeg decode + encode")
     seconds = time.perf_counter() - started
     return Throughput("ffmpeg decode + encode", frames_in, frames_out, seconds, (frames_out - frames_in) / seconds,
-                      frames_out / seconds)
+                      frames_out / seconds, peak_mib=peak_mib)
 
 
 def minterpolate_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
@@ -188,11 +192,12 @@ def minterpolate_throughput(clip: Path, frames_in: int, folder: Path) -> Through
     chain = f"tpad=stop_mode=clone:stop=1,{MINTERPOLATE_FILTER.format(fps=f'{rate.numerator}/{rate.denominator}')}"
     output = Path(folder) / "e2e_minterpolate.mp4"
     started = time.perf_counter()
-    run_ffmpeg(["-y", "-i", str(clip), "-vf", chain, *_encode_args(frames_out), str(output)], PeerError,
-               "ffmpeg minterpolate")
+    _, peak_mib = run_ffmpeg_measured(["-y", "-i", str(clip), "-vf", chain, *_encode_args(frames_out), str(output)],
+                                      PeerError, "ffmpeg minterpolate")
     seconds = time.perf_counter() - started
     written = probe(output).n_frames
-    return Throughput(MINTERPOLATE_E2E, frames_in, written, seconds, (written - frames_in) / seconds, written / seconds)
+    return Throughput(MINTERPOLATE_E2E, frames_in, written, seconds, (written - frames_in) / seconds, written / seconds,
+                      peak_mib=peak_mib)
 
 
 def failed(what: str, frames_in: int, error: str) -> Throughput:

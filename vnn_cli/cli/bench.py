@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..bench import run_bench, summarize, write_csv, write_examples, write_json, write_markdown, write_plot
-from ..bench.report import check_examples_folder, clips_by_split, has_split, split_names
+from ..bench.report import E2E_PEAK_HEADING, check_examples_folder, clips_by_split, has_split, split_names
 from ..bench.splits import LABELS
 from ..video.output_guard import check_output
 from ..render.pipeline import prepare_runtime
@@ -102,11 +102,11 @@ def _clip_table(result) -> Table:
 
 def _e2e_table(e2e) -> Table:
     table = Table(title=f"End to end on {e2e.clip} ({e2e.width}x{e2e.height}), twice the frame rate")
-    for column in ("how", "frames in → out", "seconds", "new frames/s", "frames written/s", "notes"):
+    for column in ("how", "frames in → out", "seconds", "new frames/s", "frames written/s", E2E_PEAK_HEADING, "notes"):
         table.add_column(column, justify="left" if column in ("how", "notes") else "right")
     for run in e2e.results:
         table.add_row(run.what, f"{run.input_frames} → {run.output_frames}", f"{run.seconds:.2f}",
-                      _fps(run.interpolated_fps), _fps(run.output_fps), run.notes)
+                      _fps(run.interpolated_fps), _fps(run.output_fps), _number(run.peak_mib, 0), run.notes)
     return table
 
 

@@ -30,7 +30,7 @@ def model_options(function):
                      help="fast: classical flow; balanced (default): fusion, RIFE on every pair, self-graded; best: balanced with RIFE also on the mirrored frames."),
         click.option("--weights", type=click.Path(path_type=Path), default=None, help="Weights file (default: the shipped ones)."),
         model_param_option,
-        click.option("--batch-size", type=int, default=None, help="Frames synthesized per model call."),
+        click.option("--batch-size", type=int, default=None, help="Frames synthesized per model call (a model that uses the frames around each pair takes one pair a call)."),
     ]):
         function = option(function)
     return function

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.model_api import Neighbours
+from ..safeguards.scenes import DEFAULT_THRESHOLD, is_scene_cut
 from ..video.reader import VideoReader
 
 
@@ -39,8 +40,16 @@ def drop_frame_triplets(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.n
     return [(frames[i - 1], frames[i], frames[i + 1]) for i in range(1, len(frames) - 1, 2)]
 
 
-def drop_frame_neighbours(frames: list[np.ndarray]) -> list[Neighbours]:
+def drop_frame_neighbours(frames: list[np.ndarray], scene_threshold: float = DEFAULT_THRESHOLD) -> list[Neighbours]:
     """For each triplet of `drop_frame_triplets`, the input frames around its pair (frames 2k-2
-    and 2k+4, where the clip has them): what a video gives a model that uses neighbours."""
-    return [Neighbours(frames[i - 3] if i >= 3 else None, frames[i + 3] if i + 3 < len(frames) else None)
-            for i in range(1, len(frames) - 1, 2)]
+    and 2k+4, where the clip has them): what a video gives a model that uses neighbours. As in
+    `vnn interpolate`, never across a scene cut: a neighbour whose pair with the nearer input frame
+    is a cut (`is_scene_cut` at `scene_threshold`) is left out."""
+    inputs = frames[::2]
+    cuts = [is_scene_cut(a, b, scene_threshold) for a, b in zip(inputs, inputs[1:])]
+    around = []
+    for k in range(len(inputs) - 1):  # the pair (input k, input k+1)
+        before = inputs[k - 1] if k >= 1 and not cuts[k - 1] else None
+        after = inputs[k + 2] if k + 2 < len(inputs) and not cuts[k + 1] else None
+        around.append(Neighbours(before, after))
+    return around[:len(drop_frame_triplets(frames))]

@@ -248,7 +248,8 @@ class Synthesis:
                 pending.append(pair)
                 if pair.mode == "model":
                     queued += sum(1 for t in pair.times if t > 0)
-                if queued >= self.interpolator.batch_size + lookahead or len(pending) >= self.interpolator.batch_size + lookahead:
+                gather = self.interpolator.pairs_per_call + lookahead
+                if queued >= gather or len(pending) >= gather:
                     ready, pending = pending[:len(pending) - lookahead], pending[len(pending) - lookahead:]
                     yield from self._emit(ready)
                     queued = sum(sum(1 for t in p.times if t > 0) for p in pending if p.mode == "model")
