@@ -13,7 +13,7 @@ from vnn_cli import FrameInterpolator
 from vnn_cli.core import registry
 from vnn_cli.core import plugins
 from vnn_cli.bench import run as bench_run
-from vnn_cli.bench.memory import PeakMemory
+from vnn_cli.bench.memory import ChildPeak, PeakMemory
 from vnn_cli.bench.report import CSV_FIELDS, E2E_PEAK_HEADING, csv_rows, markdown, write_examples, write_json
 from vnn_cli.bench.results import EndToEnd, Example
 from vnn_cli.bench.run import check_targets
@@ -22,6 +22,7 @@ from vnn_cli.bench.speed import MINTERPOLATE_E2E, Speed, Throughput, minterpolat
 from vnn_cli.core.errors import OutputError, UnknownNameError
 from vnn_cli.eval.metrics import PSNR_CAP
 from vnn_cli.core.settings import BenchSettings, resolve
+from vnn_cli.video.ffmpeg import run_ffmpeg
 from vnn_cli.video.reader import VideoReader
 
 FAST = ("--sizes", "64x48", "--runs", "1", "--frames", "9")
@@ -238,6 +239,19 @@ def test_plot_markdown_and_example_crops(vnn, clips, tmp_path):
     crop = cv2.imread(str(examples / crops[0]))
     assert crop.shape[1] >= 3 * 64  # real | dup | blend, side by side
     assert crop.shape[0] > 48  # the frame under a label
+
+
+def test_a_child_process_peak_is_its_own_not_the_bench_s(tmp_path):
+    # wait4's ru_maxrss would report this process's size for an ffmpeg started from it (Linux
+    # carries the high-water mark across exec): here at least the 400 MiB block below.
+    block = np.ones(400 * 2**20, np.uint8)
+    with ChildPeak() as peak:
+        run_ffmpeg(["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5", "-frames:v", "5",
+                    "-y", str(tmp_path / "t.mp4")], OutputError, "ffmpeg", started=peak.watch)
+    del block
+    if peak.mib is None:
+        pytest.skip("no /proc/PID/status on this system")
+    assert 1 < peak.mib < 200
 
 
 def test_peak_memory_sees_an_allocation():

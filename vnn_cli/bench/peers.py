@@ -7,7 +7,6 @@ the rate, so output frame 2k is input k and frame 2k+1 is its prediction of the 
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 import threading
@@ -23,6 +22,7 @@ from ..eval.metrics import psnr
 from ..core.presets import PRESETS
 from ..core.settings import DEFAULT_MODEL
 from ..video.ffmpeg import ffmpeg_exe, last_line
+from .memory import ChildPeak
 from ..nn.weights import default_weights_path
 
 MINTERPOLATE = "minterpolate"
@@ -106,7 +106,7 @@ def minterpolate_command(width: int, height: int) -> list[str]:
 class FfmpegRun:
     frames: list[np.ndarray]
     seconds: float  # wall time from start to exit, pipes included
-    peak_mib: float  # the ffmpeg process's own peak resident set
+    peak_mib: float | None  # the ffmpeg process's own peak resident set (None: not readable here)
 
 
 def run_minterpolate(frames: list[np.ndarray]) -> FfmpegRun:
@@ -132,24 +132,24 @@ def run_minterpolate(frames: list[np.ndarray]) -> FfmpegRun:
 
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
-        try:
-            data = proc.stdout.read()
-        except BaseException:  # Ctrl-C or SIGTERM: leave no ffmpeg behind
-            proc.kill()
+        with ChildPeak() as peak:
+            peak.watch(proc.pid)
+            try:
+                data = proc.stdout.read()
+            except BaseException:  # Ctrl-C or SIGTERM: leave no ffmpeg behind
+                proc.kill()
+                proc.wait()
+                raise
+            proc.stdout.close()
+            feeder.join()
             proc.wait()
-            raise
-        proc.stdout.close()
-        feeder.join()
-        # wait4, not wait: it returns this child's own resource usage, its peak memory among it.
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
             log.seek(0)
             raise PeerError(f"ffmpeg minterpolate failed: {last_line(log.read().decode(errors='replace'))}")
     count = len(data) // frame_bytes
     out = [np.frombuffer(data, np.uint8, frame_bytes, i * frame_bytes).reshape(height, width, 3) for i in range(count)]
-    return FfmpegRun(out, seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    return FfmpegRun(out, seconds, peak.mib)
 
 
 def _alignment(outputs: list[np.ndarray], evens: list[np.ndarray]) -> int:

@@ -24,10 +24,10 @@ from ..render.engine import Interpolator
 from ..core.errors import PeerError, describe
 from ..render.job import interpolate_video
 from ..render.outputs import EncodeOptions
-from ..video.ffmpeg import run_ffmpeg_measured
+from ..video.ffmpeg import run_ffmpeg
 from ..video.probe import probe
 from ..video.writer import VideoWriter
-from .memory import PeakMemory
+from .memory import ChildPeak, PeakMemory
 from .peers import MINTERPOLATE_FILTER, run_minterpolate
 
 # The size the speed targets speak of (README): 720p.
@@ -104,12 +104,12 @@ def minterpolate_speed(width: int, height: int, runs: int) -> Speed:
             raise PeerError(f"minterpolate predicted no frames at {width}x{height}")
         extra_frames = predicted - len(short.frames) // 2
         extra_seconds = long.seconds - short.seconds
-        peaks += [short.peak_mib, long.peak_mib]
+        peaks += [p for p in (short.peak_mib, long.peak_mib) if p is not None]
         whole.append(long.seconds / predicted)
         if extra_frames > 0 and extra_seconds > 0:  # noise can invert the difference on tiny frames
             times.append(extra_seconds / extra_frames)
     median = statistics.median(times or whole)  # the whole runs, start-up and all, only if no difference is usable
-    return Speed("minterpolate", f"{width}x{height}", 1 / median, median, max(peaks), runs)
+    return Speed("minterpolate", f"{width}x{height}", 1 / median, median, max(peaks, default=None), runs)
 
 
 @dataclass
@@ -174,11 +174,12 @@ def ffmpeg_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
     frames_out = 2 * frames_in - 1
     output = Path(folder) / "e2e_ffmpeg.mp4"
     started = time.perf_counter()
-    _, peak_mib = run_ffmpeg_measured(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}",
-                                       *_encode_args(frames_out), str(output)], PeerError, "ffmpeg decode + encode")
+    with ChildPeak() as peak:
+        run_ffmpeg(["-y", "-i", str(clip), "-vf", f"fps={rate.numerator}/{rate.denominator}", *_encode_args(frames_out),
+                    str(output)], PeerError, "ffmpeg decode + encode", started=peak.watch)
     seconds = time.perf_counter() - started
     return Throughput("ffmpeg decode + encode", frames_in, frames_out, seconds, (frames_out - frames_in) / seconds,
-                      frames_out / seconds, peak_mib=peak_mib)
+                      frames_out / seconds, peak_mib=peak.mib)
 
 
 def minterpolate_throughput(clip: Path, frames_in: int, folder: Path) -> Throughput:
@@ -192,12 +193,13 @@ def minterpolate_throughput(clip: Path, frames_in: int, folder: Path) -> Through
     chain = f"tpad=stop_mode=clone:stop=1,{MINTERPOLATE_FILTER.format(fps=f'{rate.numerator}/{rate.denominator}')}"
     output = Path(folder) / "e2e_minterpolate.mp4"
     started = time.perf_counter()
-    _, peak_mib = run_ffmpeg_measured(["-y", "-i", str(clip), "-vf", chain, *_encode_args(frames_out), str(output)],
-                                      PeerError, "ffmpeg minterpolate")
+    with ChildPeak() as peak:
+        run_ffmpeg(["-y", "-i", str(clip), "-vf", chain, *_encode_args(frames_out), str(output)], PeerError,
+                   "ffmpeg minterpolate", started=peak.watch)
     seconds = time.perf_counter() - started
     written = probe(output).n_frames
     return Throughput(MINTERPOLATE_E2E, frames_in, written, seconds, (written - frames_in) / seconds, written / seconds,
-                      peak_mib=peak_mib)
+                      peak_mib=peak.mib)
 
 
 def failed(what: str, frames_in: int, error: str) -> Throughput:
