@@ -45,9 +45,9 @@ class Measured:
 
 
 MEASURED_BY = ("vnn bench on the project's twelve clips (README's Results: 8 tuning, 4 validation), "
-               "commit 58c48b1, 2-core Xeon with AMX, CPU, 2026-12-06")
+               "commit 65a8621, 2-core Xeon with AMX, CPU, 2026-12-06")
 MEASURED: dict[str, Measured] = {
-    "fast": Measured(37.56, 44.72, 9.32),
-    "balanced": Measured(37.85, 45.20, 0.76),
-    "best": Measured(37.88, 45.22, 0.50),
+    "fast": Measured(37.56, 44.72, 8.04),
+    "balanced": Measured(37.89, 45.30, 1.00),
+    "best": Measured(37.92, 45.33, 0.50),
 }
