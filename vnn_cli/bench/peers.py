@@ -22,8 +22,8 @@ from ..eval.metrics import psnr
 from ..core.presets import PRESETS
 from ..core.settings import DEFAULT_MODEL
 from ..video.ffmpeg import ffmpeg_exe, last_line
-from .memory import ChildPeak
 from ..nn.weights import default_weights_path
+from .memory import ChildPeak
 
 MINTERPOLATE = "minterpolate"
 # "MODEL+guard": the model behind the pipeline's safeguards (scene cuts, the fallback judge), as
