@@ -48,8 +48,8 @@ def drop_frame_neighbours(frames: list[np.ndarray], scene_threshold: float = DEF
     inputs = frames[::2]
     cuts = [is_scene_cut(a, b, scene_threshold) for a, b in zip(inputs, inputs[1:])]
     around = []
-    for k in range(len(inputs) - 1):  # the pair (input k, input k+1)
+    for k in range(len(inputs) - 1):  # the pair (input k, input k+1): one per triplet
         before = inputs[k - 1] if k >= 1 and not cuts[k - 1] else None
         after = inputs[k + 2] if k + 2 < len(inputs) and not cuts[k + 1] else None
         around.append(Neighbours(before, after))
-    return around[:len(drop_frame_triplets(frames))]
+    return around
