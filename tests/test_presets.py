@@ -28,7 +28,7 @@ def test_default_is_the_balanced_fusion_and_a_model_name_wins_alone():
     assert resolve_model(None, None, {}) == ("fusion", {})  # the fusion as it comes: RIFE everywhere, self-graded
     defaults = registered_models()["fusion"].factory.Params()
     assert (defaults.rife, defaults.grade) == ("always", True)
-    assert resolve_model(None, "best", {"judge_share": 0.1}) == ("fusion", {"rife": "always", "flip": True, "judge_share": 0.1})
+    assert resolve_model(None, "best", {"judge_share": 0.1}) == ("fusion", {"rife": "always", "ensemble": "rife-4.25", "judge_share": 0.1})
     assert resolve_model("dis", None, {}) == ("dis", {})
     with pytest.raises(SettingsError, match="--preset"):
         resolve_model("dis", "fast", {})

@@ -13,6 +13,7 @@ import torch
 from vnn_cli.core.errors import WeightsError
 from vnn_cli.core.frames import to_tensor
 from vnn_cli.eval.metrics import psnr
+from vnn_cli.nn.candidates import rife_candidate
 from vnn_cli.nn.weights import load_model, read_card, resolve_weights, weights_dir
 
 from conftest import landscape
@@ -164,3 +165,26 @@ def test_rife40_restarts_coarser_pair_by_pair_where_the_motion_is_large(exact, m
     with torch.no_grad():
         unrestarted = net.estimate(moving0, moving1, 0.5, restart=False)
     assert (unrestarted[0] - coarse[0]).abs().max() > 0.1  # the restart changed something
+
+
+def test_an_ensemble_averages_the_networks_candidates(reference, exact):
+    # `fusion`'s `ensemble` (the `best` preset): RIFE's candidate is HDv3's and 4.25's averaged,
+    # warped frames and weights alike, on the real pair.
+    hdv3 = load_model("rife", params={"precision": "float32"})
+    frame0, frame1 = to_tensor(reference["frame0"], "cpu"), to_tensor(reference["frame1"], "cpu")
+    with torch.no_grad():
+        alone = rife_candidate(hdv3, frame0, frame1)
+        other = rife_candidate(exact["rife-4.25"], frame0, frame1)
+        both = rife_candidate(hdv3, frame0, frame1, also=[exact["rife-4.25"]])
+    for name in ("warped0", "warped1", "weight0"):
+        torch.testing.assert_close(getattr(both, name), (getattr(alone, name) + getattr(other, name)) / 2)
+    assert (alone.frame - other.frame).abs().amax() > 2e-3  # two networks, two answers: the average is a third
+
+
+def test_fusion_with_an_ensemble_keeps_no_state_and_uses_both_weights(exact):
+    model = load_model("fusion", params={"ensemble": "rife-4.25"})
+    assert not model.state_dict()  # both networks' weights stay in their own files
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 0
+    assert [type(net).__name__ for net in model.others] == ["Rife425"]
+    assert "rife-4.25" in type(model).borrowed_weights  # `vnn models` shows its source and license
+    assert not load_model("fusion").others  # the default runs HDv3 alone

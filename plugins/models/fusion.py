@@ -15,11 +15,13 @@ Learned per-pixel choices between the candidates scored below this plain blend o
 clips and were removed (docs/experiments/learned_fusion.md): the model has no learned layers of its
 own and needs no weights of its own.
 
-`rife: when_needed` (the `balanced` preset) pays for RIFE only where the cheap judge finds DIS
+`rife: when_needed` (in no preset: docs/experiments/self_grading.md) pays for RIFE only where the cheap judge finds DIS
 unreliable (tiles with a share of pixels whose forward and backward motion disagree): RIFE and the
 fusion run on the box around those tiles, with a margin of context; the rest keeps the classical
 candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs RIFE.
-`rife: always` (the `best` preset) runs both on the whole frame.
+`rife: always` (the default) runs both on the whole frame. `ensemble` (the `best` preset: `rife-4.25`)
+averages a second network's candidate into RIFE's: HDv3 and Practical-RIFE 4.25 make different
+mistakes (+0.06 dB on the tuning clips, docs/experiments/ensemble.md).
 t = 0.5 only (RIFE's weights know no other time); the pipeline bisects for other times.
 """
 from __future__ import annotations
@@ -46,13 +48,15 @@ class Fusion(FrameInterpolator):
     pad_multiple = 32
     supports_scale = True
     default_weights = None  # it learns nothing itself
-    borrowed_weights = ("rife-hdv3",)  # weights it uses as they are (their card holds the license)
+    borrowed_weights = ("rife-hdv3", "rife-4.25")  # weights it uses as they are (their cards hold the licenses)
 
     class Params(ModelParams):
         dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
         dis_max_width: int = 1024
         rife: Literal["always", "when_needed"] = "always"
         flip: bool = False  # test-time augmentation: RIFE also on the mirrored frames (twice its cost)
+        # A second network whose candidate is averaged with HDv3's (an ensemble; about 1.2x HDv3's cost at 720p)
+        ensemble: Literal["none", "rife-4.0", "rife-4.25"] = "none"
         judge_share: float = 0.05  # share of doubted pixels above which a tile is worth RIFE (0.02: +0.04 dB, 1.3x the time)
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
@@ -67,14 +71,16 @@ class Fusion(FrameInterpolator):
         self.rife = _load_rife()
         self.flows = RememberedFlows()  # a video's consecutive pairs share flows (see `neighbours`)
         self.grader = Grader(self._options)
-        for p in self.rife.parameters():
+        # `ensemble`'s network, a submodule: moved and laid out with the model.
+        self.others = torch.nn.ModuleList([] if self.params.ensemble == "none" else [_load_rife(self.params.ensemble)])
+        for p in [*self.rife.parameters(), *self.others.parameters()]:
             p.requires_grad_(False)
-        # RIFE's weights live in their own file: none of this model's state.
-        self._register_state_dict_hook(_drop_rife_keys)
+        # The networks' weights live in their own files: none of this model's state.
+        self._register_state_dict_hook(_drop_borrowed_keys)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         missing, unexpected = super().load_state_dict(state_dict, strict=False, assign=assign)
-        missing = [k for k in missing if not k.startswith("rife.")]
+        missing = [k for k in missing if not k.startswith(BORROWED_PREFIXES)]
         if strict and (missing or unexpected):
             raise RuntimeError(f"fusion state mismatch: missing {missing[:3]}, unexpected {unexpected[:3]}")
         return torch.nn.modules.module._IncompatibleKeys(missing, unexpected)
@@ -108,7 +114,7 @@ class Fusion(FrameInterpolator):
         a, b = pad_to_multiple(frame0[region], 32)[0], pad_to_multiple(frame1[region], 32)[0]
         crop_dis = Candidate(*(None if x is None else pad_to_multiple(x[region], 32)[0]
                                for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable, dis.acceleration)))
-        rife = rife_candidate(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration)
+        rife = rife_candidate(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration, self.others)
         out = self.fuse(crop_dis, rife)
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 
@@ -126,12 +132,12 @@ class Fusion(FrameInterpolator):
         height, width = frame0.shape[-2:]
         dis = classical(frame0, frame1, as_time_tensor(0.5, frame0), self.params.dis_preset, self.params.dis_max_width)
         a, b = pad_to_multiple(frame0, 32)[0], pad_to_multiple(frame1, 32)[0]
-        rife = rife_candidate(self.rife, a, b, None, False)
+        rife = rife_candidate(self.rife, a, b, None, False, also=self.others)
         rife = Candidate(*(x[..., :height, :width] for x in (rife.warped0, rife.warped1, rife.weight0, rife.unreliable)))
         return {"blend": self.fuse(dis, rife, self.grader.scale), "dis": dis.frame, "rife": rife.frame}
 
     def work_notes(self) -> list[str]:
-        return self.grader.summary() + self.rife.work_notes()
+        return self.grader.summary() + self.rife.work_notes() + [n for net in self.others for n in net.work_notes()]
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,
                 scale: float | None = None, neighbours: Neighbours | None = None) -> torch.Tensor:
@@ -145,7 +151,7 @@ class Fusion(FrameInterpolator):
             if choice == "dis":
                 out = dis.frame
             elif choice == "rife" or self.params.rife == "always":
-                rife = rife_candidate(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration)
+                rife = rife_candidate(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration, self.others)
                 out = rife.frame if choice == "rife" else self.fuse(dis, rife)
             else:
                 out = dis.frame
@@ -156,13 +162,16 @@ class Fusion(FrameInterpolator):
         return out.clamp(0, 1)
 
 
-def _drop_rife_keys(module, state_dict, prefix, local_metadata):
-    for key in [k for k in state_dict if k.startswith(prefix + "rife.")]:
+BORROWED_PREFIXES = ("rife.", "others.")
+
+
+def _drop_borrowed_keys(module, state_dict, prefix, local_metadata):
+    for key in [k for k in state_dict if k.startswith(tuple(prefix + p for p in BORROWED_PREFIXES))]:
         del state_dict[key]
     return state_dict
 
 
-def _load_rife():
+def _load_rife(name: str = "rife"):
     from vnn_cli.nn.weights import load_model  # at call time: the registry is loading this file
 
-    return load_model("rife")
+    return load_model(name)

@@ -5,8 +5,10 @@
   frames around it grade best (the blend, DIS or RIFE: `vnn_cli/nn/grading.py`). The cheap judge
   that sent only doubted tiles to RIFE could not see where DIS is consistently wrong: on unseen
   footage it left the default below plain RIFE (issue 15), so it is now only `rife=when_needed`.
-- `best`: `balanced`, with RIFE also on the mirrored frames (test-time augmentation, twice
-  RIFE's cost).
+- `best`: `balanced`, with RIFE's candidate the average of two networks, HDv3 and Practical-RIFE
+  4.25 (an ensemble: about 2.2× RIFE's cost at 720p). Chosen on the tuning clips over RIFE on
+  mirrored frames as well (test-time augmentation, 2× the cost): 37.96 against 37.92 dB
+  (docs/experiments/ensemble.md).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ DEFAULT_PRESET: Preset = "balanced"
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "fast": ("vnnflow", {}),
     "balanced": ("fusion", {}),
-    "best": ("fusion", {"rife": "always", "flip": True}),
+    "best": ("fusion", {"rife": "always", "ensemble": "rife-4.25"}),
 }
 
 

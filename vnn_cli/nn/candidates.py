@@ -19,6 +19,7 @@ and some camera shake), which is the room the fusion's per-pixel blend has.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -144,25 +145,34 @@ def _upsampled(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def rife_candidate(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,
-            flip: bool = False, acceleration: torch.Tensor | None = None) -> Candidate:
+            flip: bool = False, acceleration: torch.Tensor | None = None, also: Sequence = ()) -> Candidate:
     """RIFE's interpolation at t = 0.5 (`rife`: the `rife` model plugin). With `flip`, also on the
-    mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost).
+    mirrored frames, mirrored back and averaged (test-time augmentation: twice the cost). `also`:
+    more networks (the `rife-4.x` plugins), each run on the same frames and averaged in (an
+    ensemble: the networks make different mistakes).
     `acceleration` (the classical candidate's, from quadratic motion) moves RIFE's flows from t
     along RIFE's own flows: RIFE assumes steady motion and knows nothing of the frames around
     the pair. Both the frames RIFE matches and the frames it warps are carried to the middle's
     exposure (`exposed_at`): in a fade RIFE's flows and mask go astray otherwise."""
     frame0, frame1 = exposed_at(frame0, frame1, 0.5)
-    _, mask, warped0, warped1 = rife.estimate(frame0, frame1, scale, acceleration)
-    warped0, warped1 = exposed_at(warped0, warped1, 0.5)
-    weight0 = torch.sigmoid(mask)
+    views = [_view(rife.estimate(frame0, frame1, scale=scale, acceleration=acceleration))]
     if flip:
         mirrored = None
         if acceleration is not None:  # mirrored fields: x components change sign
             mirrored = acceleration.flip(-1) * acceleration.new_tensor([-1.0, 1.0, -1.0, 1.0]).view(1, 4, 1, 1)
-        _, mask_f, warped0_f, warped1_f = (x.flip(-1) for x in rife.estimate(frame0.flip(-1), frame1.flip(-1), scale, mirrored))
-        warped0_f, warped1_f = exposed_at(warped0_f, warped1_f, 0.5)
-        warped0, warped1 = (warped0 + warped0_f) / 2, (warped1 + warped1_f) / 2
-        weight0 = (weight0 + torch.sigmoid(mask_f)) / 2
+        estimate = rife.estimate(frame0.flip(-1), frame1.flip(-1), scale=scale, acceleration=mirrored)
+        views.append(_view(tuple(x.flip(-1) for x in estimate)))
+    for network in also:
+        views.append(_view(network.estimate(frame0, frame1, scale=scale, acceleration=acceleration)))
+    warped0, warped1, weight0 = (sum(parts) / len(views) for parts in zip(*views))
     # RIFE's own doubt: how much its two warped frames disagree.
     unreliable = (warped0 - warped1).abs().mean(dim=1, keepdim=True)
     return Candidate(warped0, warped1, weight0, unreliable)
+
+
+def _view(estimate) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A network's (flows, mask logit, warped frames) -> both warped frames at the middle's
+    exposure and frame 0's weight."""
+    _, mask, warped0, warped1 = estimate
+    warped0, warped1 = exposed_at(warped0, warped1, 0.5)
+    return warped0, warped1, torch.sigmoid(mask)
