@@ -166,6 +166,11 @@ def test_the_default_is_found_under_its_preset_name():
     assert targets["speed_vs_minterpolate"].description.startswith("balanced fps")
     assert targets["pipeline_share"].value == pytest.approx(0.8)
 
+    # Copies at scene cuts cost the pipeline nothing: only the frames the model made count.
+    e2e.results[0] = Throughput(preset_run("balanced"), 25, 49, 60.0, 0.4, 0.8, model_frames=12)
+    share = {t.name: t for t in check_targets(speeds, e2e)}["pipeline_share"]
+    assert share.value == pytest.approx(0.4) and "12 of 24 new frames by the model" in share.note
+
 
 def test_end_to_end_runs_only_the_presets_asked_for(clips):
     assert bench_run.E2E_PRESETS == ("fast", "balanced", "best")

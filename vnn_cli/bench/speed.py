@@ -127,6 +127,9 @@ class Throughput:
     # Peak memory, MiB: an ffmpeg row's whole process; a vnn row's growth of the process during the
     # job (the model's weights, loaded before, not counted: see `memory.PeakMemory`). None: unknown.
     peak_mib: float | None = None
+    # New frames the model itself made (not the copies at scene cuts, nor blends it fell back to);
+    # None: not counted (the ffmpeg rows).
+    model_frames: int | None = None
 
 
 def trim_clip(source: list[np.ndarray], fps, folder: Path) -> Path:
@@ -146,8 +149,10 @@ def pipeline_throughput(clip: Path, interpolator: Interpolator, what: str, folde
     with PeakMemory(interpolator.device) as peak:
         result = interpolate_video(clip, output, interpolator, factor=2, options=EncodeOptions(overwrite=True))
     made = result.frames_out - result.frames_in
+    copied = result.cuts + sum(result.fallbacks.values())  # at ×2, one frame a cut repeats its neighbour
     return Throughput(what, result.frames_in, result.frames_out, result.seconds, made / result.seconds,
-                      result.frames_out / result.seconds, notes=_job_notes(result), peak_mib=peak.mib)
+                      result.frames_out / result.seconds, notes=_job_notes(result), peak_mib=peak.mib,
+                      model_frames=max(0, made - copied))
 
 
 def _job_notes(result) -> str:
