@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from vnn_cli.core import huge_pages
 from vnn_cli.core.device import auto_device, half_dtype, select_device
 from vnn_cli.core.errors import DeviceError
 from vnn_cli.video.images import read_image, write_image
@@ -111,6 +112,7 @@ def test_devices_command(vnn):
     assert result.code == 0, result
     assert "cpu" in result.out
     assert f"auto picks: {auto_device()}" in result.out
+    assert f"memory: {huge_pages.describe()}" in result.out
 
 
 @pytest.mark.gpu

@@ -13,6 +13,7 @@ import sys
 import click
 
 from .. import __version__
+from ..core import huge_pages
 from ..core.errors import ExitStatus, Interrupted, VnnError
 from .common import CONTEXT, state
 from .render import console_err, show_warnings_as_lines
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _raise_on_signal)
     state["verbose"] = False  # a fresh run (tests call main() many times in one process)
+    huge_pages.enable_for_this_process()  # before any command loads torch
     show_warnings_as_lines()
     try:
         cli.main(args=argv, prog_name="vnn", standalone_mode=False)

@@ -6,7 +6,7 @@ import json
 import click
 from rich.table import Table
 
-from ..core import registry
+from ..core import huge_pages, registry
 
 from ..core import plugins
 from ..core.device import auto_device, available_devices
@@ -136,6 +136,7 @@ def devices_command() -> None:
         table.add_row(info.name, info.description, f"{info.memory_gib:.1f} GiB" if info.memory_gib else "")
     console.print(table)
     console.print(f"auto picks: [bold]{auto_device()}[/bold]")
+    console.print(f"memory: {huge_pages.describe()}", highlight=False)
 
 
 @command("config", "vnn config --config vnn.toml")
