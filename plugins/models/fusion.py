@@ -15,13 +15,13 @@ Learned per-pixel choices between the candidates scored below this plain blend o
 clips and were removed (docs/experiments/learned_fusion.md): the model has no learned layers of its
 own and needs no weights of its own.
 
-`rife: when_needed` (in no preset: docs/experiments/self_grading.md) pays for RIFE only where the cheap judge finds DIS
-unreliable (tiles with a share of pixels whose forward and backward motion disagree): RIFE and the
-fusion run on the box around those tiles, with a margin of context; the rest keeps the classical
-candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs RIFE.
-`rife: always` (the default) runs both on the whole frame. `ensemble` (the `best` preset: `rife-4.25`)
-averages a second network's candidate into RIFE's: HDv3 and Practical-RIFE 4.25 make different
-mistakes (+0.06 dB on the tuning clips, docs/experiments/ensemble.md).
+`rife: when_needed` (in no preset since issue 15) pays for RIFE only where the cheap judge finds
+DIS unreliable (tiles with a share of pixels whose forward and backward motion disagree): RIFE and
+the fusion run on the box around those tiles, with a margin of context; the rest keeps the
+classical candidate, as the `fast` preset gives it, and a pair with no doubted tile never runs
+RIFE. `rife: always` (the default) runs both on the whole frame. `ensemble` (the `best` preset:
+`rife-4.25`) averages a second network's candidate into RIFE's: HDv3 and Practical-RIFE 4.25 make
+different mistakes (+0.06 dB on the tuning clips, docs/experiments/ensemble.md).
 t = 0.5 only (RIFE's weights know no other time); the pipeline bisects for other times.
 """
 from __future__ import annotations

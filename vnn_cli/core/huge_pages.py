@@ -6,8 +6,8 @@ zeroed 4 KiB page by page. RIFE's IFNet makes and frees hundreds of such tensors
 hand-held 1280×720 footage the default's job spent about 8 s of kernel time in 4.8 million page
 faults for 40 frames. torch can ask the kernel for 2 MiB pages on its allocations of 2 MiB and more
 (`THP_MEM_ALLOC_ENABLE`, read when torch loads): the same job then takes about half a million
-faults and 3-4 s of kernel time, and 1.07-1.11× less wall time, with the same frames and no more
-memory (docs/speed.md). Keeping freed memory in glibc's heap instead (`MALLOC_MMAP_THRESHOLD_`)
+faults and 3 s of kernel time, and runs 1.07-1.22× faster (two rounds), with the same frames and
+the same peak memory (docs/speed.md). Keeping freed memory in glibc's heap instead (`MALLOC_MMAP_THRESHOLD_`)
 saved more time but raised the 1920×1080 peak past 2 GiB, so it is not done.
 
 The kernel must allow it (`always` or `madvise` in /sys/kernel/mm/transparent_hugepage/enabled);
