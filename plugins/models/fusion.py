@@ -114,7 +114,7 @@ class Fusion(FrameInterpolator):
         a, b = pad_to_multiple(frame0[region], 32)[0], pad_to_multiple(frame1[region], 32)[0]
         crop_dis = Candidate(*(None if x is None else pad_to_multiple(x[region], 32)[0]
                                for x in (dis.warped0, dis.warped1, dis.weight0, dis.unreliable, dis.acceleration)))
-        rife = rife_candidate(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration, self.others)
+        rife = rife_candidate(self.rife, a, b, scale, self.params.flip, crop_dis.acceleration, also=self.others)
         out = self.fuse(crop_dis, rife)
         return out[..., y0 - top:y1 - top, x0 - left:x1 - left]
 
@@ -151,7 +151,7 @@ class Fusion(FrameInterpolator):
             if choice == "dis":
                 out = dis.frame
             elif choice == "rife" or self.params.rife == "always":
-                rife = rife_candidate(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration, self.others)
+                rife = rife_candidate(self.rife, frame0, frame1, scale, self.params.flip, dis.acceleration, also=self.others)
                 out = rife.frame if choice == "rife" else self.fuse(dis, rife)
             else:
                 out = dis.frame

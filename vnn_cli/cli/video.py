@@ -27,7 +27,7 @@ def model_options(function):
     for option in reversed([
         click.option("-m", "--model", default=None, help="Model name (see `vnn models`); default: the preset's."),
         click.option("--preset", "preset", type=click.Choice(["fast", "balanced", "best"]), default=None,
-                     help="fast: classical flow; balanced (default): fusion, RIFE on every pair, self-graded; best: balanced with RIFE also on the mirrored frames."),
+                     help="fast: classical flow; balanced (default): fusion, RIFE on every pair, self-graded; best: balanced with RIFE 4.25 averaged into RIFE's candidate."),
         click.option("--weights", type=click.Path(path_type=Path), default=None, help="Weights file (default: the shipped ones)."),
         model_param_option,
         click.option("--batch-size", type=int, default=None, help="Frames synthesized per model call (a model that uses the frames around each pair takes one pair a call)."),
