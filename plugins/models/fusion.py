@@ -48,7 +48,7 @@ class Fusion(FrameInterpolator):
     pad_multiple = 32
     supports_scale = True
     default_weights = None  # it learns nothing itself
-    borrowed_weights = ("rife-hdv3", "rife-4.25")  # weights it uses as they are (their cards hold the licenses)
+    borrowed_weights = ("rife-hdv3", "rife-4.25", "rife-4.0")  # weights it uses as they are (their cards hold the licenses)
 
     class Params(ModelParams):
         dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
