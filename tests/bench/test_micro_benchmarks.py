@@ -1,5 +1,6 @@
 """Micro-benchmarks (pytest-benchmark) of the hot paths: the default model's forward pass at
-1280x720, backward warping at 1280x720, and decode -> encode of a generated clip.
+1280x720, backward warping at 1280x720, the safeguards' verdict on a 1280x720 pair, the check of
+a model's output, and decode -> encode of a generated clip.
 
 They are skipped in the normal test run (pyproject's addopts disable benchmarks); run them with
 
@@ -7,6 +8,7 @@ They are skipped in the normal test run (pyproject's addopts disable benchmarks)
 
 and compare runs with `--benchmark-autosave` then `--benchmark-compare`.
 """
+import numpy as np
 import pytest
 import torch
 
@@ -70,6 +72,31 @@ def test_backward_warp_720p(benchmark):
 
     out = benchmark.pedantic(run, rounds=10, iterations=1, warmup_rounds=1)
     assert out.shape == frame0.shape
+
+
+def test_safeguards_720p(benchmark):
+    """What the pipeline decides before any model runs, once a pair: scene cut, then the judge."""
+    from vnn_cli.safeguards.fallback import Judge, decide
+    from vnn_cli.safeguards.scenes import DEFAULT_THRESHOLD
+    frame0, frame1 = (np.ascontiguousarray((f[0].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy())
+                      for f in _frames())
+    judge = Judge()
+
+    def run():
+        return decide(frame0, frame1, DEFAULT_THRESHOLD, judge, lambda: None)
+
+    assert benchmark.pedantic(run, rounds=10, iterations=1, warmup_rounds=1) == ("model", None)
+
+
+def test_output_check_720p(benchmark):
+    """The pipeline's check of every model output (shape, floats, all finite), on four 720p frames
+    laid out as the models return them (channels_last)."""
+    from vnn_cli.core.model_guard import check_frames
+    plugins.load_plugins(strict=False)
+    model = load_model("blend")
+    frames = torch.rand(4, 3, HEIGHT, WIDTH).contiguous(memory_format=torch.channels_last)
+    out = benchmark.pedantic(lambda: check_frames(model, frames, frames), rounds=10, iterations=1, warmup_rounds=1)
+    assert out is frames
 
 
 @pytest.fixture(scope="module")

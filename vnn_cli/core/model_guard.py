@@ -50,7 +50,10 @@ def check_frames(model: torch.nn.Module, out: Any, frames: torch.Tensor) -> torc
                           "a model returns N×3×H×W, the shape of the frames it is given")
     if not out.is_floating_point():
         raise PluginError(f"{who} returned {out.dtype} values: a model returns floats in [0, 1]")
-    if not bool(torch.isfinite(out).all()):
+    # The extremes carry any NaN or infinity, without a mask as large as the frames: at 720p
+    # `isfinite(out).all()` took 11 ms a frame (channels_last), a twentieth of a `fast` pair;
+    # `amin` and `amax` take 0.3 ms each (`aminmax` is slow on channels_last).
+    if out.numel() and not bool(torch.isfinite(torch.stack([out.amin(), out.amax()])).all()):
         raise PluginError(f"{who} returned NaN or infinite values")
     return out
 

@@ -54,8 +54,10 @@ class Verdict:
     reason: str | None = None
 
 
-def estimate_motion(frame0: np.ndarray, frame1: np.ndarray, width: int = FLOW_WIDTH) -> MotionEstimate:
-    flow = ThumbnailFlow(frame0, frame1, width)
+def estimate_motion(frame0: np.ndarray, frame1: np.ndarray, width: int = FLOW_WIDTH,
+                    flow: ThumbnailFlow | None = None) -> MotionEstimate:
+    """`flow`: the pair's thumbnails and flow at `width`, if the caller has them already."""
+    flow = flow or ThumbnailFlow(frame0, frame1, width)
     forward, backward = flow.forward, flow.backward
     h, w = flow.first.shape
     map_x, map_y = flow.targets
@@ -81,18 +83,20 @@ class Judge:
     def limit_for(self, width: int) -> float:
         return self.max_motion if self.max_motion is not None else DEFAULT_MAX_MOTION_SHARE * width
 
-    def __call__(self, frame0: np.ndarray, frame1: np.ndarray, confidence: float | None = None) -> Verdict:
-        verdict = self.judge(frame0, frame1, confidence)
+    def __call__(self, frame0: np.ndarray, frame1: np.ndarray, confidence: float | None = None,
+                 flow: ThumbnailFlow | None = None) -> Verdict:
+        verdict = self.judge(frame0, frame1, confidence, flow)
         if not verdict.trusted:
             self.reasons[verdict.reason] += 1
         return verdict
 
-    def judge(self, frame0: np.ndarray, frame1: np.ndarray, confidence: float | None = None) -> Verdict:
+    def judge(self, frame0: np.ndarray, frame1: np.ndarray, confidence: float | None = None,
+              flow: ThumbnailFlow | None = None) -> Verdict:
         if confidence is not None and confidence < self.min_confidence:
             return Verdict(False, "low model confidence")
         if min(frame0.shape[:2]) < 16:  # DIS flow needs at least 12 pixels a side: nothing to judge
             return Verdict(True)
-        estimate = estimate_motion(frame0, frame1)
+        estimate = estimate_motion(frame0, frame1, flow=flow)
         if estimate.motion > self.limit_for(frame0.shape[1]):
             return Verdict(False, "motion beyond the model's range")
         if estimate.occluded > self.max_occluded:
@@ -112,11 +116,13 @@ def decide(frame0: np.ndarray, frame1: np.ndarray, scene_threshold: float, judge
            confidence: Callable[[], float | None]) -> tuple[str, str | None]:
     """The safeguards for one pair, shared by the pipeline and `Guarded`: ("cut", None) across a
     scene cut, ("fallback", reason) where the judge does not trust the model, else ("model", None).
-    `confidence` is asked only when the judge runs (no judge: the model is trusted)."""
-    if is_scene_cut(frame0, frame1, scene_threshold):
+    `confidence` is asked only when the judge runs (no judge: the model is trusted). Both rules
+    measure with one `ThumbnailFlow` of the pair: its thumbnails cost more than its flows."""
+    flow = ThumbnailFlow(frame0, frame1)
+    if is_scene_cut(frame0, frame1, scene_threshold, flow):
         return "cut", None
     if judge is not None:
-        verdict = judge(frame0, frame1, confidence())
+        verdict = judge(frame0, frame1, confidence(), flow)
         if not verdict.trusted:
             return "fallback", verdict.reason
     return "model", None

@@ -42,18 +42,21 @@ def cut_score(frame0: np.ndarray, frame1: np.ndarray) -> float:
     return _score(flow.first, flow.second)
 
 
-def compensated_score(frame0: np.ndarray, frame1: np.ndarray) -> float:
+def compensated_score(frame0: np.ndarray, frame1: np.ndarray, flow: ThumbnailFlow | None = None) -> float:
     """The score with frame 1 warped back onto frame 0 by their optical flow; as `cut_score` on
-    pictures too small for a flow."""
-    flow = ThumbnailFlow(frame0, frame1)
+    pictures too small for a flow. `flow`: the pair's, if the caller has it already."""
+    flow = flow or ThumbnailFlow(frame0, frame1)
     if not flow.flowable:
         return _score(flow.first, flow.second)
     return _score(flow.first, flow.warped_back())
 
 
-def is_scene_cut(frame0: np.ndarray, frame1: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> bool:
+def is_scene_cut(frame0: np.ndarray, frame1: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
+                 flow: ThumbnailFlow | None = None) -> bool:
     """True when the pair scores over `threshold` both as it is and with motion compensated.
-    `threshold` 0 disables detection; a lower threshold finds more cuts."""
+    `threshold` 0 disables detection; a lower threshold finds more cuts. `flow`: the pair's
+    thumbnails and flow, if the caller has them already (the fallback judge measures with the same)."""
     if threshold <= 0:
         return False
-    return cut_score(frame0, frame1) > threshold and compensated_score(frame0, frame1) > threshold
+    flow = flow or ThumbnailFlow(frame0, frame1)
+    return _score(flow.first, flow.second) > threshold and compensated_score(frame0, frame1, flow) > threshold
