@@ -88,15 +88,11 @@ def profile_pair(frames: list[torch.Tensor], runs: int) -> None:
     # engine runs it; the self-grading is timed apart below (its checks call the same candidates).
     model = load_model("fusion", params={"grade": False}).to(memory_format=torch.channels_last)
     rife = model.rife
-    network = rife.network(frames[0])  # the IFNet the bf16 path runs (widened to 96 channels), or `net`
+    network = rife.network(frames[0])  # the IFNet the bf16 path runs (`bf16_form`), or `net`
     timers = Timers()
-    # The direction of a block call: the second call of each block is the swapped one.
-    calls = defaultdict(int)
-
-    def block_label(block, images, flow, scale):
+    def block_label(block, inputs, scale, swapped=False):
         i = network.blocks.index(block)
-        calls[i] += 1
-        return f"IFNet block{i} (1/{scale:g}) {'forward' if calls[i] % 2 else 'swapped'}"
+        return f"IFNet block{i} (1/{scale:g}) {'swapped' if swapped else 'forward'}"
 
     original_block = ifnet.IFBlock.__call__
     ifnet.IFBlock.__call__ = lambda self, *a, **k: _timed_block(self, a, k)
@@ -104,7 +100,7 @@ def profile_pair(frames: list[torch.Tensor], runs: int) -> None:
     def _timed_block(block, args, kwargs):
         start = time.perf_counter()
         out = original_block(block, *args, **kwargs)
-        timers.seconds[block_label(block, *args)] += time.perf_counter() - start
+        timers.seconds[block_label(block, *args, **kwargs)] += time.perf_counter() - start
         return out
 
     timers.wrap(ifnet, "resize_by", "  of which resizes in blocks")
@@ -124,7 +120,6 @@ def profile_pair(frames: list[torch.Tensor], runs: int) -> None:
         model(a, b, 0.5, neighbours=Neighbours(before, after))  # warm-up
         timers.seconds.clear()
         for before, a, b, after in triplets[1:runs + 1]:
-            calls.clear()
             start = time.perf_counter()
             model(a, b, 0.5, neighbours=Neighbours(before, after))
             totals.append(time.perf_counter() - start)

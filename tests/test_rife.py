@@ -14,7 +14,7 @@ import torch
 from vnn_cli.core.errors import WeightsError
 from vnn_cli.core.frames import to_tensor
 from vnn_cli.eval.metrics import psnr
-from vnn_cli.nn.ifnet import FLOAT32_NOTE, widened
+from vnn_cli.nn.ifnet import FLOAT32_NOTE, bf16_form
 from vnn_cli.nn.weights import load_model, read_card, weights_dir
 from vnn_cli.render.engine import Interpolator
 from vnn_cli.render.job import interpolate_video
@@ -90,14 +90,16 @@ def test_the_default_job_notes_the_float32_fallback(monkeypatch, tmp_path):
     assert FLOAT32_NOTE.format(name="RIFE") in result.notes, result.notes
 
 
-def test_the_widened_network_computes_the_published_one():
-    # Issue 16: channel counts rounded up to AMX's multiples (90 -> 96) with zero weights: the same
-    # frame in float32 to rounding, and the copy the bf16 path runs follows the weights it is given.
+def test_the_bf16_form_computes_the_published_network():
+    # Issue 16: channel counts rounded up to AMX's multiples (90 -> 96) with zero weights, the two
+    # correction upsamplers merged into one, the 48-channel PReLUs run as 96: the same frame in
+    # float32 to rounding, and the copy the bf16 path runs follows the weights it is given.
     data = np.load(REFERENCE)
     frame0, frame1 = to_tensor(data["frame0"], "cpu"), to_tensor(data["frame1"], "cpu")
     model = load_model("rife", params={"precision": "bfloat16"})
-    wide = widened(model.net)
+    wide = bf16_form(model.net)
     assert wide.width == 96 and model.net.width == 90
+    assert all(block.head is not None for block in wide.blocks) and model.net.block2.head is None
     with torch.no_grad():
         assert (wide(frame0, frame1) - model.net(frame0, frame1)).abs().max() < 1e-4
     assert model.network(frame0) is not model.net and model.network(frame0) is model.network(frame0)

@@ -27,7 +27,7 @@ from typing import Literal
 import torch
 
 from vnn_cli import FrameInterpolator, register_model
-from vnn_cli.nn.ifnet import CpuPrecision, IFNet, accelerated_warps, cpu_bf16, motion_scale, pad_for_scale, widened
+from vnn_cli.nn.ifnet import CpuPrecision, IFNet, accelerated_warps, bf16_form, cpu_bf16, motion_scale, pad_for_scale
 from vnn_cli.core.model_api import ModelParams
 
 
@@ -46,28 +46,28 @@ class Rife(CpuPrecision, FrameInterpolator):
     def __init__(self, **params):
         super().__init__(**params)
         self.net = IFNet()
-        self._widened: list[IFNet] = []  # the bf16 path's copy of `net` (a list: not a submodule, not state)
+        self._bf16_form: list[IFNet] = []  # the bf16 path's copy of `net` (a list: not a submodule, not state)
 
     def network(self, frames: torch.Tensor) -> IFNet:
-        """`net`, or on the bf16 path its copy widened to the matrix units' multiples
-        (`vnn_cli.nn.ifnet.widened`: the same function, about 1.25× faster), made once per weights."""
+        """`net`, or on the bf16 path its copy laid out for the CPU's bf16 kernels
+        (`vnn_cli.nn.ifnet.bf16_form`: the same function, about 1.5× faster), made once per weights."""
         if not cpu_bf16(self.params.precision, frames, self.training):
             return self.net
-        if not self._widened:
-            self._widened.append(widened(self.net))
-        return self._widened[0]
+        if not self._bf16_form:
+            self._bf16_form.append(bf16_form(self.net))
+        return self._bf16_form[0]
 
-    # Whatever may change the weights, their device or their layout makes the widened copy stale.
+    # Whatever may change the weights, their device or their layout makes the bf16 copy stale.
     def train(self, mode: bool = True):
-        self._widened.clear()
+        self._bf16_form.clear()
         return super().train(mode)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        self._widened.clear()
+        self._bf16_form.clear()
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def _apply(self, fn, *args, **kwargs):
-        self._widened.clear()
+        self._bf16_form.clear()
         return super()._apply(fn, *args, **kwargs)
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor | float = 0.5,

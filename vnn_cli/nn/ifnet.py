@@ -37,6 +37,10 @@ WIDTH = 90
 PAD_MULTIPLE = 32  # the coarsest block works at 1/4 and downsamples 4 more: 1/16, with margin
 AUTO_HALF_SCALE_ABOVE = 1920 * 1088  # pixels: `scale: auto` estimates motion at 1/2 above this
 SWAP_SETTINGS = ("all", "coarse", "none")  # which blocks also run on the swapped frames
+# A block's input channels: frame 0 and frame 1 warped (3 each), the mask, the flows F_t→0, F_t→1.
+BLOCK_INPUTS = 3 + 3 + 1 + 4
+MASK_INPUT = 6
+SWAPPED_INPUTS = (3, 4, 5, 0, 1, 2, 6, 9, 10, 7, 8)  # the swapped pass's channel i is channel SWAPPED_INPUTS[i]
 COMPUTE_MULTIPLE = 32  # channel counts bf16 runs fastest at on AMX (its tiles hold 32 bf16 a row)
 
 
@@ -57,6 +61,28 @@ def resize_by(x: torch.Tensor, factor: float) -> torch.Tensor:
     return F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False, recompute_scale_factor=False)
 
 
+def _corrections_to_frame(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """A block's corrections (a few channels) brought to the frame's size. Laid out NCHW first:
+    torch's bilinear kernel takes twice as long on channels_last tensors of so few channels (10 ms
+    against 5 for the 4-channel flow to 1280×736)."""
+    return x if scale == 1 else resize_by(x.contiguous(), scale)
+
+
+class PairedPReLU(nn.PReLU):
+    """PReLU that runs a channels_last tensor of `channels` channels as one of twice as many, two
+    neighbouring pixels side by side, the weights repeated (the same values, laid out the same in
+    memory). torch's bf16 PReLU kernel is about 4× slower per element on 48 channels than on 96
+    (23 against 6 ms at 48×368×640): the first convolution of each widened block has 48."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        if w % 2 or not x.is_contiguous(memory_format=torch.channels_last) or x.is_contiguous():
+            return super().forward(x)
+        pixels = x.permute(0, 2, 3, 1).view(n, h, w // 2, 2 * c).permute(0, 3, 1, 2)
+        out = F.prelu(pixels, self.weight.repeat(2).to(x.dtype))
+        return out.permute(0, 2, 3, 1).view(n, h, w, c).permute(0, 3, 1, 2)
+
+
 class IFBlock(nn.Module):
     """One refinement step: (frames, mask, flows) at full size -> flow and mask corrections."""
 
@@ -69,18 +95,49 @@ class IFBlock(nn.Module):
         self.residual_pairs = residual_pairs
         self.conv1 = _upsampler(width, 4)  # flow correction
         self.conv2 = _upsampler(width, 1)  # mask correction
+        # Both corrections from one upsampler (`bf16_form`'s copy: the same function, faster), or None.
+        self.head: nn.Sequential | None = None
 
-    def forward(self, images: torch.Tensor, flow: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-        images = resize_by(images, 1.0 / scale)
-        flow = resize_by(flow, 1.0 / scale) * (1.0 / scale)  # flows in the working scale's pixels
-        features = self.conv0(torch.cat([images, flow], dim=1))
+    def forward(self, inputs: torch.Tensor, scale: float, swapped: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Flow and mask corrections at full size from `inputs` (`block_inputs`: at the working
+        size). `swapped`: as the published block run on the frames swapped (the warped frames and
+        flows exchanged, the mask negated), with the first convolution's input channels exchanged
+        instead of the input's: one input serves both passes."""
+        first, activation = self.conv0[0]
+        weight = _swapped_channels(first.weight) if swapped else first.weight
+        features = activation(F.conv2d(inputs, weight, first.bias, first.stride, first.padding))
+        features = self.conv0[1](features)
         for i in range(self.residual_pairs):
             features = getattr(self, f"convblock{i}")(features) + features
         # Corrections leave in float32 whatever the convolutions ran in (bf16 under autocast):
         # flows are pixel positions, which bf16's 8-bit mantissa cannot hold across a frame.
-        flow_delta = resize_by(self.conv1(features).float(), scale) * scale
-        mask_delta = resize_by(self.conv2(features).float(), scale)
+        if self.head is not None:
+            both = _corrections_to_frame(self.head(features).float(), scale)
+            return (both[:, 0:4] * scale if scale != 1 else both[:, 0:4]), both[:, 4:5]
+        flow_delta = _corrections_to_frame(self.conv1(features).float(), scale) * scale
+        mask_delta = _corrections_to_frame(self.conv2(features).float(), scale)
         return flow_delta, mask_delta
+
+
+def block_inputs(warped0: torch.Tensor, warped1: torch.Tensor, mask: torch.Tensor, flow: torch.Tensor,
+                 scale: float) -> torch.Tensor:
+    """What a block sees (`BLOCK_INPUTS`), at its working size (1 / `scale`), the flows in that
+    size's pixels; in the dtype the convolutions compute in (bf16 under a CPU's autocast), cast
+    once for both passes."""
+    inputs = resize_by(torch.cat([warped0, warped1, mask, flow], dim=1), 1.0 / scale)
+    if scale != 1:
+        inputs = inputs * inputs.new_tensor([1.0] * 7 + [1.0 / scale] * 4).view(1, BLOCK_INPUTS, 1, 1)
+    device = inputs.device.type
+    return inputs.to(torch.get_autocast_dtype(device)) if torch.is_autocast_enabled(device) else inputs
+
+
+def _swapped_channels(weight: torch.Tensor) -> torch.Tensor:
+    """A first convolution's weights reading the block's inputs as if swapped: each channel takes
+    the weights of its counterpart in the other frame (`SWAPPED_INPUTS`, an exchange of pairs, so
+    its own inverse), the mask's weights negated."""
+    sign = weight.new_ones(BLOCK_INPUTS)
+    sign[MASK_INPUT] = -1
+    return (weight * sign.view(1, -1, 1, 1))[:, list(SWAPPED_INPUTS)]
 
 
 def _swap_flows(flow: torch.Tensor) -> torch.Tensor:
@@ -93,10 +150,9 @@ class IFNet(nn.Module):
     def __init__(self, width: int = WIDTH):
         super().__init__()
         self.width = width
-        # Input per block: both (warped) frames, the mask, and the 4-channel flow.
-        self.block0 = IFBlock(3 + 3 + 1 + 4, width)
-        self.block1 = IFBlock(3 + 3 + 1 + 4, width)
-        self.block2 = IFBlock(3 + 3 + 1 + 4, width)
+        self.block0 = IFBlock(BLOCK_INPUTS, width)
+        self.block1 = IFBlock(BLOCK_INPUTS, width)
+        self.block2 = IFBlock(BLOCK_INPUTS, width)
 
     @property
     def blocks(self) -> tuple[IFBlock, IFBlock, IFBlock]:
@@ -123,9 +179,10 @@ class IFNet(nn.Module):
             warped0, warped1 = backward_warp(frame0, flow[:, 0:2]), backward_warp(frame1, flow[:, 2:4])
         for block, block_scale in zip(self.blocks, BLOCK_SCALES):
             s = block_scale / scale
-            flow_a, mask_a = block(torch.cat([warped0, warped1, mask], dim=1), flow, s)
+            inputs = block_inputs(warped0, warped1, mask, flow, s)
+            flow_a, mask_a = block(inputs, s)
             if swap == "all" or (swap == "coarse" and block is not self.block2):
-                flow_b, mask_b = block(torch.cat([warped1, warped0, -mask], dim=1), _swap_flows(flow), s)
+                flow_b, mask_b = block(inputs, s, swapped=True)
                 flow_a, mask_a = (flow_a + _swap_flows(flow_b)) / 2, (mask_a - mask_b) / 2
             flow, mask = flow + flow_a, mask + mask_a
             if block is self.block2 and not warp_last:
@@ -183,25 +240,55 @@ def cpu_precision(setting: str, frames: torch.Tensor, training: bool = False) ->
     return torch.autocast("cpu", dtype=torch.bfloat16) if cpu_bf16(setting, frames, training) else nullcontext()
 
 
-def widened(net: IFNet, multiple: int = COMPUTE_MULTIPLE) -> IFNet:
-    """The same network with its channel counts rounded up to `multiple` (90 -> 96, 45 -> 48), the
-    added channels' weights and biases zero: they carry zeros through, so it computes the same
-    function (to float rounding) as `net`. oneDNN's bf16 kernels on AMX run it 1.22-1.27× faster
-    at 720p (docs/speed.md), though it does more multiply-adds. Not for training: the zero
-    weights would learn."""
+def bf16_form(net: IFNet, multiple: int = COMPUTE_MULTIPLE) -> IFNet:
+    """The same network laid out for the bf16 path's kernels on a CPU (docs/speed.md):
+    - channel counts rounded up to `multiple` (90 -> 96, 45 -> 48), the added channels' weights
+      and biases zero, so they carry zeros through: oneDNN's bf16 kernels on AMX run it
+      1.22-1.27× faster at 720p, though it does more multiply-adds;
+    - each block's two correction upsamplers (flow: 4 channels, mask: 1) as one: their first
+      transposed convolutions and PReLUs side by side (48 + 48 channels), the last one a single
+      transposed convolution to 5 channels that reads each half for its own outputs (the other
+      half's weights zero): one kernel at 96 channels runs faster than two at 48, and the last
+      ones write 4 and 1 channels at full size, where oneDNN is slow;
+    - the 48-channel PReLUs as `PairedPReLU`.
+    It computes the same function as `net`, to float rounding. Not for training: the zero weights
+    would learn."""
     width = -(-net.width // multiple) * multiple
-    if width == net.width:
-        return net
     reference = net.block0.conv0[0][0].weight
-    wide = IFNet(width).to(device=reference.device, dtype=reference.dtype).eval()
+    form = IFNet(width).to(device=reference.device, dtype=reference.dtype).eval()
     source = net.state_dict()
     with torch.no_grad():
-        for key, target in wide.state_dict().items():
+        for key, target in form.state_dict().items():
             target.zero_()
             target[tuple(slice(0, n) for n in source[key].shape)] = source[key]
+        for block in form.blocks:
+            block.head = _merged_head(block.conv1, block.conv2)
+            first = block.conv0[0]
+            paired = PairedPReLU(first[1].num_parameters).to(device=reference.device, dtype=reference.dtype)
+            paired.weight.copy_(first[1].weight)
+            first[1] = paired
     if reference.is_contiguous(memory_format=torch.channels_last) and not reference.is_contiguous():
-        wide = wide.to(memory_format=torch.channels_last)
-    return wide
+        form = form.to(memory_format=torch.channels_last)
+    return form
+
+
+def _merged_head(flow_head: nn.Sequential, mask_head: nn.Sequential) -> nn.Sequential:
+    """One upsampler computing both `_upsampler`s' outputs, flow channels first (see `bf16_form`)."""
+    up_flow, act_flow, out_flow = flow_head
+    up_mask, act_mask, out_mask = mask_head
+    half = up_flow.out_channels
+    like = up_flow.weight
+    head = nn.Sequential(nn.ConvTranspose2d(up_flow.in_channels, 2 * half, 4, 2, 1), nn.PReLU(2 * half),
+                         nn.ConvTranspose2d(2 * half, 5, 4, 2, 1)).to(device=like.device, dtype=like.dtype)
+    up, act, out = head
+    up.weight.copy_(torch.cat([up_flow.weight, up_mask.weight], dim=1))  # ConvTranspose2d: in × out × k × k
+    up.bias.copy_(torch.cat([up_flow.bias, up_mask.bias]))
+    act.weight.copy_(torch.cat([act_flow.weight, act_mask.weight]))
+    out.weight.zero_()
+    out.weight[:half, 0:4] = out_flow.weight
+    out.weight[half:, 4:5] = out_mask.weight
+    out.bias.copy_(torch.cat([out_flow.bias, out_mask.bias]))
+    return head
 
 
 FLOAT32_NOTE = ("{name} ran in float32: this CPU computes no bf16 itself (AMX or AVX512-BF16), so the network "
