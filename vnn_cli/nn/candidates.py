@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from .dis_flow import RememberedFlows
 from ..core.model_api import Neighbours
+from .pooling import block_mean
 from .quadratic import acceleration_fields, shift_along
 from .warp import backward_warp, flows_to_time, inside_frame, mismatch, resize_flow
 
@@ -60,10 +61,6 @@ def dis_scale(width: int, max_width: int = DIS_MAX_WIDTH, max_scale: int | None 
     return scale
 
 
-def _pooled(frame: torch.Tensor, scale: int) -> torch.Tensor:
-    return frame if scale == 1 else F.avg_pool2d(frame, scale, ceil_mode=True)
-
-
 def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, preset: str = "medium",
               max_width: int = DIS_MAX_WIDTH, neighbours: Neighbours | None = None,
               memory: RememberedFlows | None = None, *, max_scale: int | None = None,
@@ -77,7 +74,7 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
     what the fusion also reads (`unreliable`, `acceleration`: full-size work the others skip)."""
     height, width = frame0.shape[-2:]
     scale = dis_scale(width, max_width, max_scale)
-    small0, small1 = _pooled(frame0, scale), _pooled(frame1, scale)
+    small0, small1 = block_mean(frame0, scale), block_mean(frame1, scale)
     memory = memory or RememberedFlows()
     if preset == "none":
         flow01 = flow10 = small0.new_zeros(small0.shape[0], 2, *small0.shape[-2:])
@@ -91,7 +88,7 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
     acceleration = None
     if neighbours:
         # A batch of times of one pair: the same neighbours for each.
-        around = neighbours.map(lambda x: _pooled(x, scale).expand(frame0.shape[0], -1, -1, -1))
+        around = neighbours.map(lambda x: block_mean(x, scale).expand(frame0.shape[0], -1, -1, -1))
         acceleration = acceleration_fields(small0, small1, flow01, flow10, t, around, scale, preset, memory, doubts)
         shift = shift_along(acceleration, flow_t0, flow_t1)
         flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
