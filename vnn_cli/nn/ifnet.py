@@ -137,7 +137,10 @@ def _swapped_channels(weight: torch.Tensor) -> torch.Tensor:
     its own inverse), the mask's weights negated."""
     sign = weight.new_ones(BLOCK_INPUTS)
     sign[MASK_INPUT] = -1
-    return (weight * sign.view(1, -1, 1, 1))[:, list(SWAPPED_INPUTS)]
+    swapped = (weight * sign.view(1, -1, 1, 1))[:, list(SWAPPED_INPUTS)]
+    if weight.is_contiguous(memory_format=torch.channels_last):  # as the weights it stands for: else
+        swapped = swapped.contiguous(memory_format=torch.channels_last)  # oneDNN converts the features
+    return swapped
 
 
 def _swap_flows(flow: torch.Tensor) -> torch.Tensor:

@@ -61,7 +61,8 @@ def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     height, width = flow.shape[-2:]
     if (height, width) == tuple(size):
         return flow
-    resized = F.interpolate(flow, size=size, mode="bilinear", align_corners=False)
+    # NCHW first: torch's bilinear kernel is 2-3x slower on channels_last maps of so few channels.
+    resized = F.interpolate(flow.contiguous(), size=size, mode="bilinear", align_corners=False)
     scale = torch.tensor([size[1] / width, size[0] / height], device=flow.device, dtype=flow.dtype)
     return resized * scale.repeat(flow.shape[1] // 2).view(1, -1, 1, 1)  # several flows stacked: (x, y, x, y...)
 
