@@ -73,6 +73,18 @@ def test_interpolate_repeats_the_nearer_frame_at_every_cut(vnn, cut_clip, tmp_pa
         assert not np.array_equal(made[2 * k + 1], inputs[k + 1]) and not np.array_equal(made[2 * k + 1], inputs[k])
 
 
+def test_the_job_counts_the_frames_the_model_made(cut_clip, tmp_path):
+    """`JobResult.synthesized`, what `vnn bench`'s pipeline share divides by: at ×3 each of the four
+    cuts repeats a frame twice, which the old count (new frames less one a cut) took for the model's."""
+    from vnn_cli.nn.weights import load_model
+    from vnn_cli.render.engine import Interpolator
+    from vnn_cli.render.job import interpolate_video
+    result = interpolate_video(cut_clip, tmp_path / "out.mp4", Interpolator(load_model("blend")), factor=3)
+    new = result.frames_out - result.frames_in
+    assert result.cuts == len(CUTS) and not result.fallbacks
+    assert result.synthesized == new - 2 * len(CUTS) == 2 * (result.frames_in - 1 - len(CUTS))
+
+
 def test_extract_skips_the_windows_across_the_same_cuts(vnn, cut_clip, tmp_path):
     out = tmp_path / "train"
     result = vnn("extract", cut_clip, "--triplets", "--crop", "64", "--stride", "1", "--min-motion", "0", "-o", out)

@@ -149,10 +149,9 @@ def pipeline_throughput(clip: Path, interpolator: Interpolator, what: str, folde
     with PeakMemory(interpolator.device) as peak:
         result = interpolate_video(clip, output, interpolator, factor=2, options=EncodeOptions(overwrite=True))
     made = result.frames_out - result.frames_in
-    copied = result.cuts + sum(result.fallbacks.values())  # at ×2, one frame a cut repeats its neighbour
     return Throughput(what, result.frames_in, result.frames_out, result.seconds, made / result.seconds,
                       result.frames_out / result.seconds, notes=_job_notes(result), peak_mib=peak.mib,
-                      model_frames=max(0, made - copied))
+                      model_frames=result.synthesized)
 
 
 def _job_notes(result) -> str:

@@ -19,6 +19,7 @@ class JobResult:
     cuts: int = 0  # scene cuts found (no frame synthesized across them)
     duplicates: int = 0  # input frames dropped as repeats
     fallbacks: Counter = field(default_factory=Counter)  # reason -> output frames that fell back to a blend
+    synthesized: int = 0  # output frames the model made (not the copies at cuts, nor the blends it fell back to)
     resumed: int = 0  # output frames an interrupted earlier run had written, not redone
     variable_rate: bool = False  # followed the input's own timestamps
     compare: Path | None = None

@@ -211,6 +211,7 @@ class Synthesis:
                 elif pair.mode in ("cut", "fallback"):
                     yield at, OutputFrame(stand_in(pair.mode, left, right, t), left)
                 else:
+                    self.result.synthesized += 1
                     yield at, OutputFrame(model_frame, left)
 
     def outputs(self, shown: Iterable[Shown], clip_end: Callable[[Shown], Fraction]) -> Iterator[OutputFrame]:
