@@ -47,9 +47,9 @@ class Measured:
 
 
 MEASURED_BY = ("vnn bench on the project's twelve clips (README's Results: 8 tuning, 4 validation), "
-               "commit 59e7a27, 2-core Xeon with AMX, CPU, 2026-12-06")
+               "commit 2b50e26, 2-core Xeon with AMX, CPU, 2026-12-06")
 MEASURED: dict[str, Measured] = {
-    "fast": Measured(37.56, 44.72, 6.74),
-    "balanced": Measured(37.89, 45.29, 1.25),
-    "best": Measured(37.96, 45.40, 0.64),
+    "fast": Measured(37.56, 44.72, 12.02),
+    "balanced": Measured(37.89, 45.29, 1.90),
+    "best": Measured(37.96, 45.40, 0.83),
 }
