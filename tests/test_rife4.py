@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
 import torch
 
+from vnn_cli.core import registry
 from vnn_cli.core.errors import WeightsError
 from vnn_cli.core.frames import to_tensor
 from vnn_cli.eval.metrics import psnr
@@ -188,3 +190,13 @@ def test_fusion_with_an_ensemble_keeps_no_state_and_uses_both_weights(exact):
     assert [type(net).__name__ for net in model.others] == ["Rife425"]
     assert "rife-4.25" in type(model).borrowed_weights  # `vnn models` shows its source and license
     assert not load_model("fusion").others  # the default runs HDv3 alone
+
+
+def test_fusion_lists_the_weights_of_every_network_it_may_run():
+    # `vnn models` shows the source and license of each borrowed weights file: every network the
+    # `ensemble` setting accepts must have its weights among them, and HDv3's too.
+    fusion = registry.get_model("fusion").factory
+    options = [name for name in get_args(fusion.Params.model_fields["ensemble"].annotation) if name != "none"]
+    assert options
+    weights = {registry.get_model(name).factory.default_weights for name in options}
+    assert weights | {registry.get_model("rife").factory.default_weights} == set(fusion.borrowed_weights)

@@ -39,6 +39,7 @@ from vnn_cli.core.frames import pad_to_multiple
 from vnn_cli.core.model_api import ModelParams, Neighbours, as_time_tensor
 
 DOUBT_PIXELS = 2.0  # forward-backward mismatch (pixels) beyond which DIS is doubted at a pixel
+ENSEMBLE_NETWORKS = ("rife-4.0", "rife-4.25")  # models `ensemble` may average in: each uses its own weights as they are
 
 
 @register_model("fusion")
@@ -48,7 +49,9 @@ class Fusion(FrameInterpolator):
     pad_multiple = 32
     supports_scale = True
     default_weights = None  # it learns nothing itself
-    borrowed_weights = ("rife-hdv3", "rife-4.25", "rife-4.0")  # weights it uses as they are (their cards hold the licenses)
+    # Weights it uses as they are (their cards hold the licenses): HDv3's and every ensemble network's
+    # (whose weights carry the model's name).
+    borrowed_weights = ("rife-hdv3", *ENSEMBLE_NETWORKS)
 
     class Params(ModelParams):
         dis_preset: Literal["ultrafast", "fast", "medium"] = "medium"
@@ -56,7 +59,7 @@ class Fusion(FrameInterpolator):
         rife: Literal["always", "when_needed"] = "always"
         flip: bool = False  # test-time augmentation: RIFE also on the mirrored frames (twice its cost)
         # A second network whose candidate is averaged with HDv3's (an ensemble; about 1.2x HDv3's cost at 720p)
-        ensemble: Literal["none", "rife-4.0", "rife-4.25"] = "none"
+        ensemble: Literal[("none", *ENSEMBLE_NETWORKS)] = "none"
         judge_share: float = 0.05  # share of doubted pixels above which a tile is worth RIFE (0.02: +0.04 dB, 1.3x the time)
         judge_tile: int = 256  # when_needed: the judge looks at tiles this big; RIFE runs on the box around doubted ones ...
         judge_margin: int = 64  # ... seen with this much context around it
