@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from .dis_flow import RememberedFlows
 from ..core.model_api import Neighbours
 from .pooling import block_mean
 from .quadratic import acceleration_fields, shift_along
-from .warp import backward_warp, flows_to_time, inside_frame, mismatch, resize_flow
+from .warp import backward_warp, flows_to_time, inside_frame, mismatch, resize_flow, resized
 
 DIS_MAX_WIDTH = 1024  # wider frames go to DIS reduced: its time grows with the pixels, its accuracy barely
 
@@ -93,13 +92,13 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
         shift = shift_along(acceleration, flow_t0, flow_t1)
         flow_t0, flow_t1 = flow_t0 + shift, flow_t1 + shift
     size = (height, width)
-    flows = _upsampled(torch.cat([flow_t0, flow_t1], dim=1), size)
+    flows = resized(torch.cat([flow_t0, flow_t1], dim=1), size)
     to_full = (width / flow_t0.shape[-1], height / flow_t0.shape[-2])  # the flows' pixels to the frame's
     warped0, warped1 = backward_warp(frame0, flows[:, 0:2], to_full), backward_warp(frame1, flows[:, 2:4], to_full)
     if border_aware:
         seen0 = (1 - t) * inside_frame(flow_t0) + 1e-3
         seen1 = t * inside_frame(flow_t1) + 1e-3
-        weight0 = torch.sigmoid(_upsampled(torch.log(seen0 / seen1), size))
+        weight0 = torch.sigmoid(resized(torch.log(seen0 / seen1), size))
         warped0, warped1 = exposed_at(warped0, warped1, t)
     else:
         weight0 = (1 - t).expand(-1, 1, height, width)
@@ -107,7 +106,7 @@ def classical(frame0: torch.Tensor, frame1: torch.Tensor, t: torch.Tensor, prese
         return Candidate(warped0, warped1, weight0)
     # The doubt carried to t, in the frame's pixels.
     doubt = torch.maximum(backward_warp(doubts[0], flow_t0), backward_warp(doubts[1], flow_t1)) * scale
-    return Candidate(warped0, warped1, weight0, torch.log1p(_upsampled(doubt, size)),
+    return Candidate(warped0, warped1, weight0, torch.log1p(resized(doubt, size)),
                      None if acceleration is None else resize_flow(acceleration, size))
 
 
@@ -133,13 +132,6 @@ def exposed_at(image0: torch.Tensor, image1: torch.Tensor, t: torch.Tensor | flo
     offset = trust * (mean1 - gain * mean0)
     return (image0 + t * ((gain - 1) * image0 + offset),
             image1 - (1 - t) * (image1 - (image1 - offset) / gain))
-
-
-def _upsampled(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    if maps.shape[-2:] == size:
-        return maps
-    # NCHW first: torch's bilinear kernel is 2-3x slower on channels_last maps of so few channels.
-    return F.interpolate(maps.contiguous(), size=size, mode="bilinear", align_corners=False)
 
 
 def rife_candidate(rife, frame0: torch.Tensor, frame1: torch.Tensor, scale: float | None = None,

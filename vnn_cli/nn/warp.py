@@ -56,15 +56,22 @@ def mismatch(flow_ab: torch.Tensor, flow_ba: torch.Tensor) -> torch.Tensor:
     return (flow_ab + backward_warp(flow_ba, flow_ab)).norm(dim=1, keepdim=True)
 
 
+def resized(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Maps of a few channels (flows, weights, doubts) resized bilinearly to (H, W), laid out NCHW
+    first: torch's bilinear kernel is 2-3× slower on channels_last tensors of so few channels."""
+    if maps.shape[-2:] == tuple(size):
+        return maps
+    return F.interpolate(maps.contiguous(), size=size, mode="bilinear", align_corners=False)
+
+
 def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize to (H, W), with the vectors scaled to the new pixel units (N×2k×H×W: k flows)."""
     height, width = flow.shape[-2:]
     if (height, width) == tuple(size):
         return flow
-    # NCHW first: torch's bilinear kernel is 2-3x slower on channels_last maps of so few channels.
-    resized = F.interpolate(flow.contiguous(), size=size, mode="bilinear", align_corners=False)
+    resized_flow = resized(flow, size)
     scale = torch.tensor([size[1] / width, size[0] / height], device=flow.device, dtype=flow.dtype)
-    return resized * scale.repeat(flow.shape[1] // 2).view(1, -1, 1, 1)  # several flows stacked: (x, y, x, y...)
+    return resized_flow * scale.repeat(flow.shape[1] // 2).view(1, -1, 1, 1)  # several flows stacked: (x, y, x, y...)
 
 
 def flows_to_time(flow01: torch.Tensor, flow10: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
