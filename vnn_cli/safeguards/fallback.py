@@ -117,7 +117,8 @@ def decide(frame0: np.ndarray, frame1: np.ndarray, scene_threshold: float, judge
     """The safeguards for one pair, shared by the pipeline and `Guarded`: ("cut", None) across a
     scene cut, ("fallback", reason) where the judge does not trust the model, else ("model", None).
     `confidence` is asked only when the judge runs (no judge: the model is trusted). Both rules
-    measure with one `ThumbnailFlow` of the pair: its thumbnails cost more than its flows."""
+    measure with one `ThumbnailFlow` of the pair, whose thumbnails (they cost more than its flows)
+    are made once, when a rule first looks."""
     flow = ThumbnailFlow(frame0, frame1)
     if is_scene_cut(frame0, frame1, scene_threshold, flow):
         return "cut", None

@@ -36,9 +36,10 @@ def _score(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a - b)) / (np.mean(np.abs(a)) + np.mean(np.abs(b)) + 0.255))
 
 
-def cut_score(frame0: np.ndarray, frame1: np.ndarray) -> float:
-    """The score as the frames are (any dtype, gray or colour, alpha ignored)."""
-    flow = ThumbnailFlow(frame0, frame1)
+def cut_score(frame0: np.ndarray, frame1: np.ndarray, flow: ThumbnailFlow | None = None) -> float:
+    """The score as the frames are (any dtype, gray or colour, alpha ignored). `flow`: the pair's
+    thumbnails, if the caller has them already."""
+    flow = flow or ThumbnailFlow(frame0, frame1)
     return _score(flow.first, flow.second)
 
 
@@ -59,4 +60,4 @@ def is_scene_cut(frame0: np.ndarray, frame1: np.ndarray, threshold: float = DEFA
     if threshold <= 0:
         return False
     flow = flow or ThumbnailFlow(frame0, frame1)
-    return _score(flow.first, flow.second) > threshold and compensated_score(frame0, frame1, flow) > threshold
+    return cut_score(frame0, frame1, flow) > threshold and compensated_score(frame0, frame1, flow) > threshold

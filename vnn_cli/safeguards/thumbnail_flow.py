@@ -19,12 +19,25 @@ def _8bit(gray: np.ndarray) -> np.ndarray:
 
 class ThumbnailFlow:
     """Gray thumbnails of two frames at most `width` wide (`first`, `second`, float32 in 8-bit
-    levels) and, computed when first asked, the flows between them in thumbnail pixels."""
+    levels) and the flows between them in thumbnail pixels, each computed when first asked: a
+    pair's safeguards share one, and a rule that does not run costs nothing."""
 
     def __init__(self, frame0: np.ndarray, frame1: np.ndarray, width: int = FLOW_WIDTH):
-        self.first = gray_thumbnail(frame0, width)
-        self.second = gray_thumbnail(frame1, width)
-        self.scale = frame0.shape[1] / self.first.shape[1]  # full-resolution pixels per thumbnail pixel
+        self._frames = (frame0, frame1)
+        self._width = width
+
+    @cached_property
+    def first(self) -> np.ndarray:
+        return gray_thumbnail(self._frames[0], self._width)
+
+    @cached_property
+    def second(self) -> np.ndarray:
+        return gray_thumbnail(self._frames[1], self._width)
+
+    @property
+    def scale(self) -> float:
+        """Full-resolution pixels per thumbnail pixel."""
+        return self._frames[0].shape[1] / self.first.shape[1]
 
     @property
     def flowable(self) -> bool:
